@@ -1,0 +1,135 @@
+//! The running service: its shared state, and `run`, which serves HTTP and runs the job workers until
+//! asked to stop.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use metrics_exporter_prometheus::PrometheusHandle;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::auth::{TokenKeys, load_or_create_secret};
+use crate::config::Config;
+use crate::notify::Mailer;
+use crate::store::Store;
+use crate::time::Clock;
+
+/// What handlers and jobs share. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: Arc<dyn Store>,
+    pub keys: Arc<TokenKeys>,
+    pub clock: Clock,
+    pub mailer: Mailer,
+    pub metrics: PrometheusHandle,
+    /// Base of the links in emails and metalinks: `http.public_url`, else the address actually bound.
+    pub public_url: Arc<str>,
+}
+
+impl AppState {
+    /// Opens (and migrates) the database, loads or creates the secret, prepares the mailer.
+    /// `bound` is the listening address, when there is one, for the default public URL.
+    pub async fn open(
+        config: Config,
+        bound: Option<SocketAddr>,
+        clock: Clock,
+    ) -> anyhow::Result<AppState> {
+        let store = crate::store::connect(&config.database.url)
+            .await
+            .with_context(|| {
+                format!("cannot open the database {}", redact(&config.database.url))
+            })?;
+        store.migrate().await?;
+        let secret = load_or_create_secret(&config)?;
+        let keys = TokenKeys::new(&secret, &config.auth.tenant);
+        let mailer = Mailer::from_config(&config)?;
+        let public_url = public_url(&config, bound);
+        Ok(AppState {
+            config: Arc::new(config),
+            store,
+            keys: Arc::new(keys),
+            clock,
+            mailer,
+            metrics: crate::http::metrics_recorder(),
+            public_url: public_url.into(),
+        })
+    }
+}
+
+fn public_url(config: &Config, bound: Option<SocketAddr>) -> String {
+    if !config.http.public_url.is_empty() {
+        return config.http.public_url.clone();
+    }
+    let Some(mut addr) = bound else {
+        return format!("http://{}", config.http.bind);
+    };
+    if addr.ip().is_unspecified() {
+        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    format!("http://{addr}")
+}
+
+/// A database URL fit for logs: the password hidden.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Serves HTTP on `listener` (when given) and runs `workers` job workers until `shutdown` fires; then
+/// lets in-flight requests finish and releases the jobs still leased.
+pub async fn run(
+    state: AppState,
+    listener: Option<TcpListener>,
+    workers: usize,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let mut worker_set = crate::jobs::spawn_workers(&state, workers, shutdown.clone());
+    let server = listener.map(|listener| {
+        let app = crate::http::app(state.clone());
+        let shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            axum::serve(listener, axum::ServiceExt::into_make_service(app))
+                .with_graceful_shutdown(async move { shutdown.cancelled().await })
+                .await
+        })
+    });
+    if let Some(server) = server {
+        server.await.context("the HTTP server task failed")??;
+    } else {
+        shutdown.cancelled().await;
+    }
+    while worker_set.join_next().await.is_some() {}
+    state.store.close().await;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_public_url_defaults_to_the_bound_address() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config::with_data_dir(dir.path()).unwrap();
+        let bound: SocketAddr = "0.0.0.0:41234".parse().unwrap();
+        assert_eq!(public_url(&config, Some(bound)), "http://127.0.0.1:41234");
+        config.http.public_url = "https://archive.example.org/order".into();
+        assert_eq!(
+            public_url(&config, Some(bound)),
+            "https://archive.example.org/order"
+        );
+    }
+
+    #[test]
+    fn passwords_never_reach_the_logs() {
+        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact("sqlite://./data/x.db"), "sqlite://./data/x.db");
+    }
+}

@@ -1,0 +1,343 @@
+//! Configuration, read once into typed structs: embedded defaults, then an optional TOML file, then
+//! `REGARDS_ORDER__SECTION__KEY` environment variables, then command-line flags. Unknown keys are
+//! reported, not fatal. Nothing else in the service reads the environment.
+
+mod duration;
+mod layers;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use toml::{Table, Value};
+
+pub use duration::parse_duration;
+pub use layers::ENV_PREFIX;
+
+const DEFAULTS: &str = include_str!("defaults.toml");
+
+/// Default cache size of a nearline storage: 10 GiB.
+pub const DEFAULT_CACHE_BYTES: u64 = 10 * 1024 * 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read configuration file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid configuration file {path}: {message}")]
+    Syntax { path: PathBuf, message: String },
+    #[error("invalid environment variable {0}")]
+    Env(String),
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+/// Where the configuration comes from, besides the embedded defaults.
+#[derive(Debug, Default, Clone)]
+pub struct Sources {
+    pub file: Option<PathBuf>,
+    /// The process environment (only `REGARDS_ORDER__*` variables are read).
+    pub env: Vec<(String, String)>,
+    pub flags: Flags,
+}
+
+/// The command-line flags that override configuration keys.
+#[derive(Debug, Default, Clone)]
+pub struct Flags {
+    pub bind: Option<String>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub http: HttpConfig,
+    pub database: DatabaseConfig,
+    pub auth: AuthConfig,
+    pub orders: OrdersConfig,
+    pub jobs: JobsConfig,
+    /// Always resolved after loading: the configured list, or the two default storages.
+    #[serde(default)]
+    pub storages: Vec<StorageConfig>,
+    pub mail: MailConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct HttpConfig {
+    pub bind: String,
+    /// Base of the links in emails and metalinks; empty means the address actually bound.
+    pub public_url: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseConfig {
+    pub url: String,
+}
+
+#[derive(Clone, Deserialize)]
+pub struct AuthConfig {
+    /// Empty: generated once and kept in `<data_dir>/secret`.
+    pub secret: String,
+    pub tenant: String,
+}
+
+impl std::fmt::Debug for AuthConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthConfig")
+            .field("secret", &"<redacted>")
+            .field("tenant", &self.tenant)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct OrdersConfig {
+    #[serde(deserialize_with = "duration::deserialize")]
+    pub expiration: Duration,
+    pub suborder_max_bytes: u64,
+    pub suborder_max_files: u32,
+    pub max_running_suborders_per_user: u32,
+    pub page_size: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct JobsConfig {
+    pub workers: usize,
+    #[serde(deserialize_with = "duration::deserialize")]
+    pub lease: Duration,
+    #[serde(deserialize_with = "duration::deserialize")]
+    pub poll_interval: Duration,
+    pub max_attempts: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageKind {
+    Online,
+    Nearline,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct StorageConfig {
+    pub name: String,
+    pub kind: StorageKind,
+    pub root: PathBuf,
+    /// Nearline only; default `<data_dir>/cache/<name>`.
+    pub cache_dir: Option<PathBuf>,
+    #[serde(default = "default_cache_bytes")]
+    pub cache_bytes: u64,
+    #[serde(default = "default_restore_parallelism")]
+    pub restore_parallelism: u32,
+}
+
+fn default_cache_bytes() -> u64 {
+    DEFAULT_CACHE_BYTES
+}
+
+fn default_restore_parallelism() -> u32 {
+    4
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct MailConfig {
+    pub from: String,
+    /// Empty: mails are written as `.eml` files into `<data_dir>/outbox`.
+    pub smtp_url: String,
+    #[serde(deserialize_with = "duration::deserialize")]
+    pub reminder_after: Duration,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LogConfig {
+    pub level: String,
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+/// A loaded configuration and the keys it did not recognise.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub config: Config,
+    pub unknown_keys: Vec<String>,
+}
+
+impl Config {
+    pub fn load(sources: &Sources) -> Result<Loaded, ConfigError> {
+        let mut table: Table = DEFAULTS.parse().expect("embedded defaults are valid TOML");
+        if let Some(path) = &sources.file {
+            layers::merge(&mut table, read_file(path)?);
+        }
+        layers::apply_env(&mut table, sources.env.iter().cloned()).map_err(ConfigError::Env)?;
+        apply_flags(&mut table, &sources.flags);
+
+        let mut unknown_keys = Vec::new();
+        let config: Config = serde_ignored::deserialize(Value::Table(table), |path| {
+            unknown_keys.push(path.to_string())
+        })
+        .map_err(|error| ConfigError::Invalid(error.to_string()))?;
+        let config = config.resolve()?;
+        Ok(Loaded {
+            config,
+            unknown_keys,
+        })
+    }
+
+    /// The configuration with nothing but the embedded defaults and a data dir (used by tests).
+    pub fn with_data_dir(data_dir: &Path) -> Result<Config, ConfigError> {
+        let sources = Sources {
+            flags: Flags {
+                data_dir: Some(data_dir.to_path_buf()),
+                ..Flags::default()
+            },
+            ..Sources::default()
+        };
+        Ok(Config::load(&sources)?.config)
+    }
+
+    /// Fills the values derived from `data_dir` and checks the values no type can express.
+    fn resolve(mut self) -> Result<Config, ConfigError> {
+        if self.database.url.trim().is_empty() {
+            self.database.url = format!(
+                "sqlite://{}",
+                self.data_dir.join("regards-order.db").display()
+            );
+        }
+        if self.storages.is_empty() {
+            self.storages = default_storages(&self.data_dir);
+        }
+        for storage in &mut self.storages {
+            if storage.kind == StorageKind::Nearline && storage.cache_dir.is_none() {
+                storage.cache_dir = Some(self.data_dir.join("cache").join(&storage.name));
+            }
+        }
+        self.http.public_url = self.http.public_url.trim().trim_end_matches('/').to_owned();
+        self.validate()?;
+        Ok(self)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |message: String| Err(ConfigError::Invalid(message));
+        let secret_len = self.auth.secret.len();
+        if secret_len > 0 && secret_len < 32 {
+            return invalid(format!(
+                "auth.secret must be at least 32 bytes (it has {secret_len}); leave it empty to have one generated"
+            ));
+        }
+        let public_url = &self.http.public_url;
+        if !public_url.is_empty()
+            && !public_url.starts_with("http://")
+            && !public_url.starts_with("https://")
+        {
+            return invalid(format!(
+                "http.public_url must start with http:// or https://, got {public_url:?}"
+            ));
+        }
+        if !(1..=1000).contains(&self.orders.page_size) {
+            return invalid(format!(
+                "orders.page_size must be between 1 and 1000, got {}",
+                self.orders.page_size
+            ));
+        }
+        if self.orders.suborder_max_bytes == 0 || self.orders.suborder_max_files == 0 {
+            return invalid(
+                "orders.suborder_max_bytes and orders.suborder_max_files must be positive".into(),
+            );
+        }
+        if self.jobs.max_attempts == 0 {
+            return invalid("jobs.max_attempts must be at least 1".into());
+        }
+        if self.jobs.lease < Duration::from_secs(1) {
+            return invalid("jobs.lease must be at least 1s".into());
+        }
+        let mut names = std::collections::HashSet::new();
+        for storage in &self.storages {
+            if storage.name.trim().is_empty() {
+                return invalid("every storage needs a name".into());
+            }
+            if !names.insert(storage.name.as_str()) {
+                return invalid(format!("storage name {:?} is used twice", storage.name));
+            }
+            if storage.kind == StorageKind::Nearline && storage.restore_parallelism == 0 {
+                return invalid(format!(
+                    "storage {:?}: restore_parallelism must be at least 1",
+                    storage.name
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Path of the file holding the generated secret.
+    pub fn secret_file(&self) -> PathBuf {
+        self.data_dir.join("secret")
+    }
+
+    pub fn outbox_dir(&self) -> PathBuf {
+        self.data_dir.join("outbox")
+    }
+}
+
+/// An online and a nearline storage under `<data_dir>/archive/`.
+pub fn default_storages(data_dir: &Path) -> Vec<StorageConfig> {
+    let archive = data_dir.join("archive");
+    vec![
+        StorageConfig {
+            name: "online".into(),
+            kind: StorageKind::Online,
+            root: archive.join("online"),
+            cache_dir: None,
+            cache_bytes: DEFAULT_CACHE_BYTES,
+            restore_parallelism: default_restore_parallelism(),
+        },
+        StorageConfig {
+            name: "nearline".into(),
+            kind: StorageKind::Nearline,
+            root: archive.join("nearline"),
+            cache_dir: Some(data_dir.join("cache").join("nearline")),
+            cache_bytes: DEFAULT_CACHE_BYTES,
+            restore_parallelism: default_restore_parallelism(),
+        },
+    ]
+}
+
+fn read_file(path: &Path) -> Result<Table, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    text.parse()
+        .map_err(|error: toml::de::Error| ConfigError::Syntax {
+            path: path.to_path_buf(),
+            message: error.to_string(),
+        })
+}
+
+fn apply_flags(table: &mut Table, flags: &Flags) {
+    let mut set = |path: &[&str], value: String| {
+        let path: Vec<String> = path.iter().map(|s| s.to_string()).collect();
+        layers::set(table, &path, Value::String(value))
+            .expect("flag keys are sections of the defaults");
+    };
+    if let Some(bind) = &flags.bind {
+        set(&["http", "bind"], bind.clone());
+    }
+    if let Some(data_dir) = &flags.data_dir {
+        set(&["data_dir"], data_dir.display().to_string());
+    }
+    if let Some(url) = &flags.database_url {
+        set(&["database", "url"], url.clone());
+    }
+}
+
+#[cfg(test)]
+mod tests;

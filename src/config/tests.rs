@@ -1,0 +1,178 @@
+use super::*;
+
+fn load(file: Option<&str>, env: &[(&str, &str)], flags: Flags) -> Result<Loaded, ConfigError> {
+    let dir = tempfile::tempdir().unwrap();
+    let file = file.map(|text| {
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, text).unwrap();
+        path
+    });
+    let sources = Sources {
+        file,
+        env: env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        flags,
+    };
+    Config::load(&sources)
+}
+
+#[test]
+fn defaults_follow_the_contract_and_the_data_dir() {
+    let config = load(None, &[], Flags::default()).unwrap().config;
+    assert_eq!(config.data_dir, PathBuf::from("./data"));
+    assert_eq!(config.http.bind, "127.0.0.1:8080");
+    assert_eq!(config.http.public_url, "");
+    assert_eq!(config.database.url, "sqlite://./data/regards-order.db");
+    assert_eq!(config.auth.tenant, "PROJECT");
+    assert_eq!(config.orders.expiration, Duration::from_secs(3 * 86_400));
+    assert_eq!(config.orders.suborder_max_bytes, 104_857_600);
+    assert_eq!(config.orders.suborder_max_files, 5000);
+    assert_eq!(config.orders.max_running_suborders_per_user, 2);
+    assert_eq!(config.orders.page_size, 20);
+    assert_eq!(config.jobs.workers, 4);
+    assert_eq!(config.jobs.lease, Duration::from_secs(30));
+    assert_eq!(config.jobs.poll_interval, Duration::from_secs(1));
+    assert_eq!(config.jobs.max_attempts, 10);
+    assert_eq!(config.mail.from, "regards-order@localhost");
+    assert_eq!(config.mail.reminder_after, Duration::from_secs(48 * 3600));
+
+    let names: Vec<_> = config
+        .storages
+        .iter()
+        .map(|s| (s.name.as_str(), s.kind))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("online", StorageKind::Online),
+            ("nearline", StorageKind::Nearline)
+        ]
+    );
+    assert_eq!(
+        config.storages[0].root,
+        PathBuf::from("./data/archive/online")
+    );
+    assert_eq!(
+        config.storages[1].root,
+        PathBuf::from("./data/archive/nearline")
+    );
+    assert_eq!(
+        config.storages[1].cache_dir,
+        Some(PathBuf::from("./data/cache/nearline"))
+    );
+    assert_eq!(config.storages[1].cache_bytes, 10_737_418_240);
+    assert_eq!(config.storages[1].restore_parallelism, 4);
+}
+
+#[test]
+fn file_then_env_then_flags_each_win_over_the_one_before() {
+    let file = r#"
+        data_dir = "/srv/file"
+        [http]
+        bind = "0.0.0.0:9000"
+        public_url = "https://archive.example.org/order/"
+        [jobs]
+        workers = 1
+        lease = "10s"
+    "#;
+    let env = [
+        ("REGARDS_ORDER__JOBS__WORKERS", "7"),
+        ("REGARDS_ORDER__HTTP__BIND", "0.0.0.0:9001"),
+        ("REGARDS_ORDER__DATA_DIR", "/srv/env"),
+    ];
+    let flags = Flags {
+        bind: Some("127.0.0.1:0".into()),
+        ..Flags::default()
+    };
+    let config = load(Some(file), &env, flags).unwrap().config;
+    assert_eq!(config.jobs.workers, 7);
+    assert_eq!(config.jobs.lease, Duration::from_secs(10));
+    assert_eq!(config.http.bind, "127.0.0.1:0");
+    assert_eq!(config.http.public_url, "https://archive.example.org/order");
+    assert_eq!(config.data_dir, PathBuf::from("/srv/env"));
+    assert_eq!(config.database.url, "sqlite:///srv/env/regards-order.db");
+    assert_eq!(
+        config.storages[0].root,
+        PathBuf::from("/srv/env/archive/online")
+    );
+}
+
+#[test]
+fn configured_storages_replace_the_defaults_and_caches_follow_the_data_dir() {
+    let file = r#"
+        data_dir = "/d"
+        [[storages]]
+        name = "tape"
+        kind = "nearline"
+        root = "/mnt/tape"
+        cache_bytes = 1000
+    "#;
+    let config = load(Some(file), &[], Flags::default()).unwrap().config;
+    assert_eq!(config.storages.len(), 1);
+    let tape = &config.storages[0];
+    assert_eq!(tape.kind, StorageKind::Nearline);
+    assert_eq!(tape.cache_dir, Some(PathBuf::from("/d/cache/tape")));
+    assert_eq!(tape.cache_bytes, 1000);
+    assert_eq!(tape.restore_parallelism, 4);
+
+    let json = r#"[{"name":"disk","kind":"online","root":"/srv/disk"}]"#;
+    let config = load(
+        Some(file),
+        &[("REGARDS_ORDER__STORAGES", json)],
+        Flags::default(),
+    )
+    .unwrap()
+    .config;
+    assert_eq!(config.storages.len(), 1);
+    assert_eq!(config.storages[0].name, "disk");
+}
+
+#[test]
+fn unknown_keys_are_reported_not_fatal() {
+    let file = "colour = \"blue\"\n[jobs]\nworkerz = 3\n";
+    let loaded = load(
+        Some(file),
+        &[("REGARDS_ORDER__MAIL__FORM", "x@y")],
+        Flags::default(),
+    )
+    .unwrap();
+    let mut unknown = loaded.unknown_keys;
+    unknown.sort();
+    assert_eq!(unknown, ["colour", "jobs.workerz", "mail.form"]);
+}
+
+#[test]
+fn invalid_values_say_which_key_is_wrong() {
+    let error = load(Some("[auth]\nsecret = \"short\""), &[], Flags::default()).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("auth.secret must be at least 32 bytes"),
+        "{error}"
+    );
+
+    let error = load(Some("[jobs]\nlease = \"soon\""), &[], Flags::default()).unwrap_err();
+    assert!(
+        error.to_string().contains("invalid duration \"soon\""),
+        "{error}"
+    );
+
+    let error = load(
+        Some("[[storages]]\nname = \"x\"\nkind = \"tape\"\nroot = \"/\""),
+        &[],
+        Flags::default(),
+    )
+    .unwrap_err();
+    assert!(
+        error.to_string().contains("unknown variant `tape`"),
+        "{error}"
+    );
+
+    let error = load(Some("[orders]\npage_size = 5000"), &[], Flags::default()).unwrap_err();
+    assert!(error.to_string().contains("orders.page_size"), "{error}");
+
+    let error = load(Some("[http\n"), &[], Flags::default()).unwrap_err();
+    assert!(matches!(error, ConfigError::Syntax { .. }), "{error}");
+}

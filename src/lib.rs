@@ -1,0 +1,16 @@
+//! regards-order: a REGARDS-compatible basket and order service for science-data archives.
+//! See `docs/ARCHITECTURE.md` for the map.
+
+#![forbid(unsafe_code)]
+
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod http;
+pub mod jobs;
+pub mod notify;
+pub mod store;
+pub mod time;

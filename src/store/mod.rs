@@ -1,0 +1,92 @@
+//! Persistence: one `Store` trait, two implementations — SQLite (the embedded default) and PostgreSQL
+//! (production, several instances). Both run on sqlx's `Any` driver, so where the dialects agree one SQL
+//! text serves both (the traits' default methods); where they differ (locking, transaction start) each
+//! backend has its own statement. Timestamps are epoch milliseconds (`BIGINT`).
+
+mod jobs;
+mod postgres;
+mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use sqlx::AnyPool;
+
+pub use jobs::{JobCount, JobStore, LeasedJob, NewJob, enqueue};
+
+/// A transaction on either backend.
+pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// The backend a database URL names, from its scheme.
+    pub fn of_url(url: &str) -> Option<Backend> {
+        if url.starts_with("sqlite:") {
+            Some(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Backend::Postgres)
+        } else {
+            None
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://USER@HOST/DB")]
+    UnsupportedUrl(String),
+    #[error("cannot create the database folder {path}: {source}")]
+    Folder {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("database error: {0}")]
+    Sqlx(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// What every backend provides: its pool, how a writing transaction starts, its migrations.
+#[async_trait]
+pub trait Database: Send + Sync + 'static {
+    fn backend(&self) -> Backend;
+
+    fn pool(&self) -> &AnyPool;
+
+    /// Begins a transaction that is going to write. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`): a deferred transaction that reads then writes fails with SQLITE_BUSY under
+    /// concurrency, whatever the busy timeout.
+    async fn begin_write(&self) -> Result<Tx, StoreError>;
+
+    /// Applies this backend's migrations (`migrations/<backend>/`).
+    async fn migrate(&self) -> Result<(), StoreError>;
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(self.pool()).await?;
+        Ok(())
+    }
+
+    async fn close(&self) {
+        self.pool().close().await;
+    }
+}
+
+/// Everything the service persists.
+pub trait Store: Database + JobStore {}
+
+impl<T: Database + JobStore> Store for T {}
+
+/// Opens the database a URL names (`sqlite://...` creates the file; `postgres://...`), without migrating.
+pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    sqlx::any::install_default_drivers();
+    match Backend::of_url(url) {
+        Some(Backend::Sqlite) => Ok(Arc::new(sqlite::SqliteStore::connect(url).await?)),
+        Some(Backend::Postgres) => Ok(Arc::new(postgres::PostgresStore::connect(url).await?)),
+        None => Err(StoreError::UnsupportedUrl(url.to_owned())),
+    }
+}

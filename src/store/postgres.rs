@@ -1,0 +1,70 @@
+//! PostgreSQL: production, and several service instances sharing one database.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::AnyPool;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+
+use super::jobs::{JobStore, LeasedJob, lease_job_with};
+use super::{Backend, Database, StoreError, Tx};
+use crate::time::Timestamp;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+pub struct PostgresStore {
+    pool: AnyPool,
+}
+
+impl PostgresStore {
+    pub async fn connect(url: &str) -> Result<PostgresStore, StoreError> {
+        let options = AnyConnectOptions::from_str(url)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        Ok(PostgresStore { pool })
+    }
+}
+
+#[async_trait]
+impl Database for PostgresStore {
+    fn backend(&self) -> Backend {
+        Backend::Postgres
+    }
+
+    fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    async fn begin_write(&self) -> Result<Tx, StoreError> {
+        Ok(self.pool.begin().await?)
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        MIGRATOR.run(&self.pool).await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl JobStore for PostgresStore {
+    async fn lease_job(
+        &self,
+        worker: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> Result<Option<LeasedJob>, StoreError> {
+        // Several processes lease at once: skip the rows another transaction is taking.
+        lease_job_with(
+            &self.pool,
+            "FOR UPDATE SKIP LOCKED",
+            worker,
+            now,
+            lease_until,
+        )
+        .await
+    }
+}
