@@ -9,7 +9,8 @@ use super::{backoff, dispatch};
 use crate::app::AppState;
 use crate::store::LeasedJob;
 
-/// How long a running job may go on after shutdown was asked before it is dropped and its lease released.
+/// How long a running job may go on after shutdown was asked before it is dropped and its lease released
+/// (at most its lease: past that, another worker could take it over anyway).
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// Runs jobs under one worker identity.
@@ -143,15 +144,16 @@ impl Runner {
 }
 
 /// Starts `count` workers. They stop taking jobs when `shutdown` fires; a job still running
-/// `SHUTDOWN_GRACE` later is dropped and its lease released.
+/// `SHUTDOWN_GRACE` (or one lease, if shorter) later is dropped and its lease released.
 pub fn spawn_workers(state: &AppState, count: usize, shutdown: CancellationToken) -> JoinSet<()> {
     let process = uuid::Uuid::new_v4().simple().to_string();
     let hard_stop = CancellationToken::new();
+    let grace = SHUTDOWN_GRACE.min(state.config.jobs.lease);
     {
         let (shutdown, hard_stop) = (shutdown.clone(), hard_stop.clone());
         tokio::spawn(async move {
             shutdown.cancelled().await;
-            tokio::time::sleep(SHUTDOWN_GRACE).await;
+            tokio::time::sleep(grace).await;
             hard_stop.cancel();
         });
     }

@@ -1,0 +1,11 @@
+//! Integration tests: the real router on port 0 against a fresh database per test. The backend is SQLite
+//! unless `TEST_DATABASE_URL` names a PostgreSQL server, in which case every test gets a fresh database
+//! there; CI runs the suite once each way.
+
+mod helpers;
+
+mod auth;
+mod conventions;
+mod jobs;
+mod operations;
+mod process;
