@@ -29,13 +29,19 @@ impl Timestamp {
             .unwrap_or(DateTime::<Utc>::MIN_UTC)
     }
 
-    /// Parses an RFC 3339 date; the offset is optional (none means UTC), as REGARDS accepts.
+    /// Parses an RFC 3339 date; the offset is optional (none means UTC), as REGARDS accepts; a date
+    /// alone is its midnight UTC.
     pub fn parse_iso(text: &str) -> Option<Timestamp> {
         if let Ok(date) = DateTime::parse_from_rfc3339(text) {
             return Some(Timestamp(date.timestamp_millis()));
         }
-        let naive = chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f").ok()?;
-        Some(Timestamp(naive.and_utc().timestamp_millis()))
+        if let Ok(naive) = chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f") {
+            return Some(Timestamp(naive.and_utc().timestamp_millis()));
+        }
+        let day = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
+        Some(Timestamp(
+            day.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis(),
+        ))
     }
 
     pub fn plus(self, duration: Duration) -> Timestamp {
@@ -122,6 +128,10 @@ mod tests {
         assert_eq!(
             Timestamp::parse_iso("2018-04-03T14:20:00Z"),
             Some(Timestamp(1_522_765_200_000))
+        );
+        assert_eq!(
+            Timestamp::parse_iso("2018-04-03"),
+            Some(Timestamp(1_522_713_600_000))
         );
         assert_eq!(Timestamp::parse_iso("yesterday"), None);
     }

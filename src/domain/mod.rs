@@ -1,0 +1,3 @@
+//! The pure part of the service: no I/O here, only data and rules.
+
+pub mod query;

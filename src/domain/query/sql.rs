@@ -1,0 +1,556 @@
+//! AST → a SQL condition on the data objects (table alias `o`), the same meaning on SQLite and
+//! PostgreSQL. Values compare as numbers, dates or text by the field's type; text comparisons are
+//! case-sensitive and bytewise on both backends (PostgreSQL columns use `COLLATE "C"`).
+
+use std::collections::HashMap;
+
+use super::{Bound, Clause, FieldRef, Occur, Query, QueryError, Wild};
+use crate::time::Timestamp;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// How a property's values compare (the registry filled at import; mixed types are `Text`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueType {
+    Number,
+    Date,
+    Text,
+}
+
+impl ValueType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ValueType::Number => "number",
+            ValueType::Date => "date",
+            ValueType::Text => "string",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ValueType> {
+        match text {
+            "number" => Some(ValueType::Number),
+            "date" => Some(ValueType::Date),
+            "string" => Some(ValueType::Text),
+            _ => None,
+        }
+    }
+}
+
+/// A value bound to a placeholder.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SqlParam {
+    Int(i64),
+    Float(f64),
+    Text(String),
+}
+
+/// A condition with `$1..$n` placeholders and their values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Condition {
+    pub sql: String,
+    pub params: Vec<SqlParam>,
+}
+
+/// The words of a label, as the default field matches them: `" Sentinel 2 L1C "` for `Sentinel-2_L1C`.
+pub fn label_words(label: &str) -> String {
+    let words: Vec<&str> = label
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    format!(" {} ", words.join(" "))
+}
+
+/// Translates `query`; `properties` are the known property names and types.
+pub fn to_sql(
+    query: &Query,
+    properties: &HashMap<String, ValueType>,
+    dialect: Dialect,
+) -> Result<Condition, QueryError> {
+    let mut builder = Builder {
+        properties,
+        dialect,
+        params: Vec::new(),
+    };
+    let sql = builder.query(query)?;
+    Ok(Condition {
+        sql,
+        params: builder.params,
+    })
+}
+
+/// What a field names.
+enum Target {
+    IpId,
+    ProviderId,
+    Label,
+    Tags,
+    Dataset,
+    CreationDate,
+    LastUpdate,
+    Property(String, ValueType),
+}
+
+/// What is asked of a value.
+enum Test<'a> {
+    Equals(&'a str),
+    Between(&'a Bound, &'a Bound),
+    Matches(&'a [Wild]),
+}
+
+struct Builder<'a> {
+    properties: &'a HashMap<String, ValueType>,
+    dialect: Dialect,
+    params: Vec<SqlParam>,
+}
+
+impl Builder<'_> {
+    fn push(&mut self, param: SqlParam) -> String {
+        self.params.push(param);
+        format!("${}", self.params.len())
+    }
+
+    fn query(&mut self, query: &Query) -> Result<String, QueryError> {
+        match query {
+            Query::All => Ok("1=1".to_owned()),
+            Query::Bool(clauses) => self.boolean(clauses),
+            Query::Term { field, value } => self.test(field.as_ref(), Test::Equals(value)),
+            Query::Phrase { field, text } => self.test(field.as_ref(), Test::Equals(text)),
+            Query::Wildcard { field, pattern } => self.test(field.as_ref(), Test::Matches(pattern)),
+            Query::Range {
+                field,
+                lower,
+                upper,
+            } => self.test(field.as_ref(), Test::Between(lower, upper)),
+            Query::Exists { field } => self.exists(field),
+        }
+    }
+
+    /// Lucene's boolean rule: every `Must`, no `MustNot`, and at least one `Should` when there is no
+    /// `Must`. A query of only `MustNot` clauses matches everything else (as Elasticsearch does).
+    fn boolean(&mut self, clauses: &[Clause]) -> Result<String, QueryError> {
+        let mut must = Vec::new();
+        let mut should = Vec::new();
+        let mut must_not = Vec::new();
+        for clause in clauses {
+            let sql = self.query(&clause.query)?;
+            match clause.occur {
+                Occur::Must => must.push(sql),
+                Occur::Should => should.push(sql),
+                Occur::MustNot => must_not.push(format!("NOT ({sql})")),
+            }
+        }
+        let mut parts = must;
+        if parts.is_empty() && !should.is_empty() {
+            parts.push(format!("({})", should.join(" OR ")));
+        }
+        parts.extend(must_not);
+        if parts.is_empty() {
+            return Ok("1=1".to_owned());
+        }
+        Ok(format!("({})", parts.join(" AND ")))
+    }
+
+    fn target(&self, field: Option<&FieldRef>) -> Result<Target, QueryError> {
+        let Some(field) = field else {
+            return Ok(Target::Label);
+        };
+        Ok(match field.name.as_str() {
+            "ipId" => Target::IpId,
+            "providerId" => Target::ProviderId,
+            "label" => Target::Label,
+            "tags" => Target::Tags,
+            "dataset" => Target::Dataset,
+            "creationDate" => Target::CreationDate,
+            "lastUpdate" => Target::LastUpdate,
+            name => {
+                let name = name.strip_prefix("properties.").unwrap_or(name);
+                let kind = self.properties.get(name).ok_or_else(|| {
+                    QueryError::new(format!("unknown field '{}'", field.name), field.column)
+                })?;
+                Target::Property(name.to_owned(), *kind)
+            }
+        })
+    }
+
+    fn exists(&mut self, field: &FieldRef) -> Result<String, QueryError> {
+        match self.target(Some(field))? {
+            Target::Property(name, _) => {
+                let name = self.push(SqlParam::Text(name));
+                Ok(format!(
+                    "o.id IN (SELECT p.object_id FROM object_properties p WHERE p.name = {name})"
+                ))
+            }
+            // Every object has an ipId, a label, a dataset (its first tag) and dates.
+            _ => Ok("1=1".to_owned()),
+        }
+    }
+
+    fn test(&mut self, field: Option<&FieldRef>, test: Test) -> Result<String, QueryError> {
+        let column = field.map_or(1, |f| f.column);
+        let name = field.map_or("label", |f| f.name.as_str());
+        match self.target(field)? {
+            Target::IpId => self.text_test("o.ip_id", &test),
+            Target::ProviderId => self.text_test("o.provider_id", &test),
+            Target::Label => self.label_test(&test),
+            Target::CreationDate => {
+                self.typed_test("o.creation_date", ValueType::Date, &test, name, column)
+            }
+            Target::LastUpdate => {
+                self.typed_test("o.last_update", ValueType::Date, &test, name, column)
+            }
+            Target::Tags => {
+                let on_dataset = self.text_test("d.ip_id", &test)?;
+                let on_tag = self.text_test("t.tag", &test)?;
+                Ok(format!(
+                    "(o.dataset_id IN (SELECT d.id FROM datasets d WHERE {on_dataset}) \
+                     OR o.id IN (SELECT t.object_id FROM object_tags t WHERE {on_tag}))"
+                ))
+            }
+            Target::Dataset => {
+                let on_ip_id = self.text_test("d.ip_id", &test)?;
+                let on_id = self.text_test("d.provider_id", &test)?;
+                Ok(format!(
+                    "o.dataset_id IN (SELECT d.id FROM datasets d WHERE {on_ip_id} OR {on_id})"
+                ))
+            }
+            Target::Property(property, kind) => {
+                let property = self.push(SqlParam::Text(property));
+                let condition = match (kind, &test) {
+                    // Wildcards look at the text of numbers and dates.
+                    (ValueType::Text, _) | (_, Test::Matches(_)) => {
+                        self.text_test("p.text_value", &test)?
+                    }
+                    (kind, _) => self.typed_test("p.num_value", kind, &test, name, column)?,
+                };
+                Ok(format!(
+                    "o.id IN (SELECT p.object_id FROM object_properties p WHERE p.name = {property} AND {condition})"
+                ))
+            }
+        }
+    }
+
+    fn text_test(&mut self, column: &str, test: &Test) -> Result<String, QueryError> {
+        Ok(match test {
+            Test::Equals(value) => {
+                let value = self.push(SqlParam::Text((*value).to_owned()));
+                format!("{column} = {value}")
+            }
+            Test::Between(lower, upper) => {
+                self.between(column, lower, upper, |text| Ok(SqlParam::Text(text.into())))?
+            }
+            Test::Matches(pattern) => self.pattern(column, pattern),
+        })
+    }
+
+    /// A number or date column: the value is parsed by the field's type.
+    fn typed_test(
+        &mut self,
+        column: &str,
+        kind: ValueType,
+        test: &Test,
+        name: &str,
+        at: usize,
+    ) -> Result<String, QueryError> {
+        let integer = column.starts_with("o.");
+        let convert = |text: &str| -> Result<SqlParam, QueryError> {
+            match kind {
+                ValueType::Number => text
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|n| n.is_finite())
+                    .map(SqlParam::Float)
+                    .ok_or_else(|| {
+                        QueryError::new(format!("'{name}' takes a number, not {text:?}"), at)
+                    }),
+                _ => Timestamp::parse_iso(text.trim())
+                    .map(|t| {
+                        if integer {
+                            SqlParam::Int(t.millis())
+                        } else {
+                            SqlParam::Float(t.millis() as f64)
+                        }
+                    })
+                    .ok_or_else(|| {
+                        QueryError::new(
+                            format!("'{name}' takes an ISO-8601 date, not {text:?}"),
+                            at,
+                        )
+                    }),
+            }
+        };
+        match test {
+            Test::Equals(value) => {
+                let value = convert(value)?;
+                let value = self.push(value);
+                Ok(format!("{column} = {value}"))
+            }
+            Test::Between(lower, upper) => self.between(column, lower, upper, convert),
+            Test::Matches(_) => Err(QueryError::new(
+                format!("'{name}' is a date: wildcards do not apply"),
+                at,
+            )),
+        }
+    }
+
+    fn between(
+        &mut self,
+        column: &str,
+        lower: &Bound,
+        upper: &Bound,
+        convert: impl Fn(&str) -> Result<SqlParam, QueryError>,
+    ) -> Result<String, QueryError> {
+        let mut parts = Vec::new();
+        for (bound, inclusive_op, exclusive_op) in [(lower, ">=", ">"), (upper, "<=", "<")] {
+            let (text, op) = match bound {
+                Bound::Unbounded => continue,
+                Bound::Included(text) => (text, inclusive_op),
+                Bound::Excluded(text) => (text, exclusive_op),
+            };
+            let value = convert(text)?;
+            let value = self.push(value);
+            parts.push(format!("{column} {op} {value}"));
+        }
+        if parts.is_empty() {
+            return Ok(format!("{column} IS NOT NULL"));
+        }
+        Ok(format!("({})", parts.join(" AND ")))
+    }
+
+    /// `abc*` becomes a range the index serves; other patterns GLOB (SQLite) or LIKE (PostgreSQL),
+    /// both case-sensitive.
+    fn pattern(&mut self, column: &str, pattern: &[Wild]) -> String {
+        if let [Wild::Text(prefix), Wild::Many] = pattern
+            && let Some(next) = successor(prefix)
+        {
+            let from = self.push(SqlParam::Text(prefix.clone()));
+            let to = self.push(SqlParam::Text(next));
+            return format!("({column} >= {from} AND {column} < {to})");
+        }
+        let (text, operator) = match self.dialect {
+            Dialect::Sqlite => (glob(pattern, ""), "GLOB"),
+            Dialect::Postgres => (like(pattern, ""), "LIKE"),
+        };
+        let value = self.push(SqlParam::Text(text));
+        match self.dialect {
+            Dialect::Sqlite => format!("{column} {operator} {value}"),
+            Dialect::Postgres => format!("{column} {operator} {value} ESCAPE '\\'"),
+        }
+    }
+
+    /// The default field: words of the label, in order, case-sensitive.
+    fn label_test(&mut self, test: &Test) -> Result<String, QueryError> {
+        let contains = match self.dialect {
+            Dialect::Sqlite => "instr",
+            Dialect::Postgres => "strpos",
+        };
+        match test {
+            Test::Equals(value) => {
+                let words = label_words(value);
+                if words.trim().is_empty() {
+                    return Ok("1=0".to_owned());
+                }
+                let words = self.push(SqlParam::Text(words));
+                Ok(format!("{contains}(o.label_words, {words}) > 0"))
+            }
+            Test::Between(lower, upper) => self.between("o.label", lower, upper, |text| {
+                Ok(SqlParam::Text(text.into()))
+            }),
+            Test::Matches(pattern) => {
+                let (text, operator) = match self.dialect {
+                    Dialect::Sqlite => (glob(pattern, " "), "GLOB"),
+                    Dialect::Postgres => (like(pattern, " "), "LIKE"),
+                };
+                let value = self.push(SqlParam::Text(text));
+                Ok(match self.dialect {
+                    Dialect::Sqlite => format!("o.label_words {operator} {value}"),
+                    Dialect::Postgres => format!("o.label_words {operator} {value} ESCAPE '\\'"),
+                })
+            }
+        }
+    }
+}
+
+/// The smallest string greater than every string starting with `prefix`, when there is one.
+fn successor(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        if let Some(next) = char::from_u32(last as u32 + 1) {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
+/// A SQLite GLOB pattern; `around` is put on both sides as `<any><around>...<around><any>` (for words).
+fn glob(pattern: &[Wild], around: &str) -> String {
+    let mut out = String::new();
+    if !around.is_empty() {
+        out.push('*');
+        out.push_str(around);
+    }
+    for part in pattern {
+        match part {
+            Wild::Many => out.push('*'),
+            Wild::One => out.push('?'),
+            Wild::Text(text) => {
+                for c in text.chars() {
+                    match c {
+                        '*' | '?' | '[' => {
+                            out.push('[');
+                            out.push(c);
+                            out.push(']');
+                        }
+                        c => out.push(c),
+                    }
+                }
+            }
+        }
+    }
+    if !around.is_empty() {
+        out.push_str(around);
+        out.push('*');
+    }
+    out
+}
+
+/// A PostgreSQL LIKE pattern with `\` as the escape character.
+fn like(pattern: &[Wild], around: &str) -> String {
+    let mut out = String::new();
+    if !around.is_empty() {
+        out.push('%');
+        out.push_str(around);
+    }
+    for part in pattern {
+        match part {
+            Wild::Many => out.push('%'),
+            Wild::One => out.push('_'),
+            Wild::Text(text) => {
+                for c in text.chars() {
+                    if matches!(c, '%' | '_' | '\\') {
+                        out.push('\\');
+                    }
+                    out.push(c);
+                }
+            }
+        }
+    }
+    if !around.is_empty() {
+        out.push_str(around);
+        out.push('%');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::query::parse;
+
+    fn sql(text: &str) -> Condition {
+        let properties = HashMap::from([
+            ("level".to_owned(), ValueType::Number),
+            ("datetime".to_owned(), ValueType::Date),
+            ("platform".to_owned(), ValueType::Text),
+        ]);
+        to_sql(&parse(text).unwrap(), &properties, Dialect::Sqlite)
+            .unwrap_or_else(|e| panic!("{text}: {e}"))
+    }
+
+    fn error(text: &str) -> String {
+        to_sql(&parse(text).unwrap(), &HashMap::new(), Dialect::Postgres)
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn fields_map_to_columns_and_typed_values() {
+        let condition = sql("providerId:abc");
+        assert_eq!(condition.sql, "o.provider_id = $1");
+        assert_eq!(condition.params, [SqlParam::Text("abc".into())]);
+
+        let condition = sql("creationDate:[* TO 2018-04-03T14:20:00.383Z]");
+        assert_eq!(condition.sql, "(o.creation_date <= $1)");
+        assert_eq!(condition.params, [SqlParam::Int(1_522_765_200_383)]);
+
+        let condition = sql("properties.level:{1 TO 5]");
+        assert!(
+            condition
+                .sql
+                .contains("p.num_value > $2 AND p.num_value <= $3"),
+            "{}",
+            condition.sql
+        );
+        assert_eq!(
+            condition.params,
+            [
+                SqlParam::Text("level".into()),
+                SqlParam::Float(1.0),
+                SqlParam::Float(5.0)
+            ]
+        );
+    }
+
+    #[test]
+    fn booleans_follow_lucene_and_pure_negation_means_all_but() {
+        assert_eq!(
+            sql("a AND b OR c").sql,
+            "(instr(o.label_words, $1) > 0 AND instr(o.label_words, $2) > 0)"
+        );
+        assert_eq!(
+            sql("a b").sql,
+            "((instr(o.label_words, $1) > 0 OR instr(o.label_words, $2) > 0))"
+        );
+        assert_eq!(sql("NOT ipId:x").sql, "(NOT (o.ip_id = $1))");
+    }
+
+    #[test]
+    fn prefixes_use_ranges_and_other_patterns_glob_or_like() {
+        let condition = sql("platform:sen*");
+        assert!(
+            condition
+                .sql
+                .contains("p.text_value >= $2 AND p.text_value < $3"),
+            "{}",
+            condition.sql
+        );
+        assert_eq!(condition.params[2], SqlParam::Text("seo".into()));
+        assert_eq!(
+            glob(&[Wild::Text("a*[".into()), Wild::One, Wild::Many], ""),
+            "a[*][[]?*"
+        );
+        assert_eq!(
+            like(&[Wild::Text("a%_\\".into()), Wild::One, Wild::Many], " "),
+            "% a\\%\\_\\\\_% %"
+        );
+        assert_eq!(successor("ab"), Some("ac".into()));
+    }
+
+    #[test]
+    fn labels_match_words() {
+        assert_eq!(label_words("Sentinel-2_L1C  tile"), " Sentinel 2 L1C tile ");
+        assert_eq!(sql("\"2 L1C\"").params, [SqlParam::Text(" 2 L1C ".into())]);
+        assert_eq!(sql("label:-").sql, "1=0");
+    }
+
+    #[test]
+    fn unknown_fields_and_bad_values_are_errors_with_a_column() {
+        assert_eq!(error("a AND nope:1"), "unknown field 'nope' at column 7");
+        assert_eq!(
+            error("creationDate:yesterday"),
+            "'creationDate' takes an ISO-8601 date, not \"yesterday\" at column 1"
+        );
+        let properties = HashMap::from([("level".to_owned(), ValueType::Number)]);
+        let query = parse("x OR level:[1 TO high]").unwrap();
+        let error = to_sql(&query, &properties, Dialect::Sqlite).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "'level' takes a number, not \"high\" at column 6"
+        );
+    }
+}
