@@ -8,7 +8,8 @@ use tracing_subscriber::EnvFilter;
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let loaded = match cli.command.config_args().load() {
+    let default_args = cli::ConfigArgs::default();
+    let loaded = match cli.command.config_args().unwrap_or(&default_args).load() {
         Ok(loaded) => loaded,
         Err(error) => {
             eprintln!("regards-order: {error}");

@@ -1,3 +1,4 @@
 //! The pure part of the service: no I/O here, only data and rules.
 
+pub mod files;
 pub mod query;

@@ -1,6 +1,7 @@
 //! The HTTP layer: one module per resource, each with its routes; the conventions of DESIGN §2 (error
 //! envelope, resources and pages, dates, JSON rejections, repeated slashes) live here once.
 
+mod catalog;
 pub mod extract;
 mod health;
 mod metrics;
@@ -38,7 +39,10 @@ pub type App = MapRequest<Router, fn(Request) -> Request>;
         description = "A REGARDS-compatible basket and order service for science-data archives."
     ),
     modifiers(&BearerAuth),
-    tags((name = "operations", description = "Health, metrics and this description; no token needed."))
+    tags(
+        (name = "operations", description = "Health, metrics and this description; no token needed."),
+        (name = "catalog", description = "The built-in catalog: datasets, data objects and their files."),
+    )
 )]
 struct ApiDoc;
 
@@ -66,6 +70,7 @@ fn routes() -> (Router<AppState>, OpenApiDoc) {
         .routes(routes!(health::health))
         .routes(routes!(metrics::metrics_text))
         .routes(routes!(openapi_json))
+        .merge(catalog::router())
         .split_for_parts()
 }
 

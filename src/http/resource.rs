@@ -23,7 +23,7 @@ impl Link {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Resource<T> {
     pub content: T,
     pub links: Vec<Link>,
@@ -44,7 +44,7 @@ pub struct PageMetadata {
     pub number: u64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Page<T> {
     pub metadata: PageMetadata,
     pub content: Vec<Resource<T>>,

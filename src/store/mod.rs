@@ -3,6 +3,7 @@
 //! text serves both (the traits' default methods); where they differ (locking, transaction start) each
 //! backend has its own statement. Timestamps are epoch milliseconds (`BIGINT`).
 
+mod catalog;
 mod jobs;
 mod postgres;
 mod sqlite;
@@ -12,6 +13,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use sqlx::AnyPool;
 
+pub use catalog::{
+    CatalogStore, DatasetRow, FileRow, NewDataset, NewFile, NewObject, ObjectRow, PropertyValue,
+    SummaryRow, WriteOutcome,
+};
 pub use jobs::{JobCount, JobStore, LeasedJob, NewJob, enqueue};
 
 /// A transaction on either backend.
@@ -77,9 +82,9 @@ pub trait Database: Send + Sync + 'static {
 }
 
 /// Everything the service persists.
-pub trait Store: Database + JobStore {}
+pub trait Store: Database + JobStore + CatalogStore {}
 
-impl<T: Database + JobStore> Store for T {}
+impl<T: Database + JobStore + CatalogStore> Store for T {}
 
 /// Opens the database a URL names (`sqlite://...` creates the file; `postgres://...`), without migrating.
 pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {

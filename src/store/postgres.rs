@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use sqlx::AnyPool;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 
+use super::catalog::CatalogStore;
 use super::jobs::{JobStore, LeasedJob, lease_job_with};
 use super::{Backend, Database, StoreError, Tx};
 use crate::time::Timestamp;
@@ -68,3 +69,5 @@ impl JobStore for PostgresStore {
         .await
     }
 }
+
+impl CatalogStore for PostgresStore {}

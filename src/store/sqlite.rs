@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Connection, Executor};
 
+use super::catalog::CatalogStore;
 use super::jobs::{JobStore, LeasedJob, lease_job_with};
 use super::{Backend, Database, StoreError, Tx};
 use crate::time::Timestamp;
@@ -45,7 +46,10 @@ impl SqliteStore {
             .max_connections(8)
             .after_connect(|conn, _meta| {
                 Box::pin(async move {
-                    conn.execute("PRAGMA busy_timeout = 30000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON")
+                    conn.execute(
+                        "PRAGMA busy_timeout = 30000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+                         PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY",
+                    )
                         .await?;
                     Ok(())
                 })
@@ -101,6 +105,8 @@ impl JobStore for SqliteStore {
         lease_job_with(&self.pool, "", worker, now, lease_until).await
     }
 }
+
+impl CatalogStore for SqliteStore {}
 
 #[cfg(test)]
 mod tests {

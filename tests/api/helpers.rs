@@ -185,6 +185,33 @@ impl TestApp {
         self.client.get(self.url(path)).send().await.unwrap()
     }
 
+    /// GET with a bearer token and query parameters (encoded as a browser would, `+` as `%2B`).
+    pub async fn get_as(
+        &self,
+        token: &str,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut url = url::Url::parse(&self.url(path)).unwrap();
+        for (key, value) in query {
+            url.query_pairs_mut().append_pair(key, value);
+        }
+        self.client
+            .get(url)
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub fn user_token(&self) -> String {
+        self.token("user@example.org", Role::RegisteredUser)
+    }
+
+    pub fn admin_token(&self) -> String {
+        self.token("admin@example.org", Role::Admin)
+    }
+
     /// Runs every due job, as a worker would; returns how many ran.
     pub async fn run_pending_jobs(&self) -> usize {
         Runner::new(self.state.clone(), "test-worker".into())

@@ -3,6 +3,11 @@
 use super::lexer::{Piece, Tok, Token, tokenize};
 use super::{Bound, Clause, FieldRef, Occur, Query, QueryError, Wild};
 
+/// Deepest nesting of parentheses.
+pub const MAX_DEPTH: usize = 64;
+/// Most terms in one query (each becomes a SQL condition with its parameters).
+pub const MAX_TERMS: usize = 10_000;
+
 /// Parses a query string. The empty query matches everything.
 pub fn parse(input: &str) -> Result<Query, QueryError> {
     let tokens = tokenize(input)?;
@@ -11,6 +16,8 @@ pub fn parse(input: &str) -> Result<Query, QueryError> {
         tokens,
         at: 0,
         end_column,
+        depth: 0,
+        terms: 0,
     };
     if parser.tokens.is_empty() {
         return Ok(Query::All);
@@ -26,6 +33,8 @@ struct Parser {
     tokens: Vec<Token>,
     at: usize,
     end_column: usize,
+    depth: usize,
+    terms: usize,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -131,7 +140,15 @@ impl Parser {
 
     fn group(&mut self, field: Option<&FieldRef>) -> Result<Query, QueryError> {
         let open = self.next().expect("peeked '('");
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(QueryError::new(
+                format!("parentheses nested deeper than {MAX_DEPTH}"),
+                open.column(),
+            ));
+        }
         let query = self.query(field)?;
+        self.depth -= 1;
         match self.next() {
             Some(Token {
                 tok: Tok::RParen, ..
@@ -142,6 +159,13 @@ impl Parser {
 
     fn value(&mut self, field: Option<&FieldRef>) -> Result<Query, QueryError> {
         let column = self.column();
+        self.terms += 1;
+        if self.terms > MAX_TERMS {
+            return Err(QueryError::new(
+                format!("more than {MAX_TERMS} terms in one query"),
+                column,
+            ));
+        }
         let field = field.cloned();
         match self.peek_tok() {
             Some(Tok::Phrase(text)) => {

@@ -53,6 +53,9 @@ pub enum SqlParam {
 pub struct Condition {
     pub sql: String,
     pub params: Vec<SqlParam>,
+    /// True when the condition only reads `o.dataset_id` and `o.creation_date`, so that it can run on
+    /// per-dataset, per-date totals as well as on the objects.
+    pub dataset_and_date_only: bool,
 }
 
 /// The words of a label, as the default field matches them: `" Sentinel 2 L1C "` for `Sentinel-2_L1C`.
@@ -74,11 +77,13 @@ pub fn to_sql(
         properties,
         dialect,
         params: Vec::new(),
+        reads_objects: false,
     };
     let sql = builder.query(query)?;
     Ok(Condition {
         sql,
         params: builder.params,
+        dataset_and_date_only: !builder.reads_objects,
     })
 }
 
@@ -105,6 +110,8 @@ struct Builder<'a> {
     properties: &'a HashMap<String, ValueType>,
     dialect: Dialect,
     params: Vec<SqlParam>,
+    /// Set when a field other than `dataset` and `creationDate` is used.
+    reads_objects: bool,
 }
 
 impl Builder<'_> {
@@ -135,7 +142,19 @@ impl Builder<'_> {
         let mut must = Vec::new();
         let mut should = Vec::new();
         let mut must_not = Vec::new();
+        let has_must = clauses.iter().any(|c| c.occur == Occur::Must);
         for clause in clauses {
+            if has_must && clause.occur == Occur::Should {
+                // Optional beside a required clause: it selects nothing, but must still be a valid query.
+                let mut scratch = Builder {
+                    properties: self.properties,
+                    dialect: self.dialect,
+                    params: Vec::new(),
+                    reads_objects: false,
+                };
+                scratch.query(&clause.query)?;
+                continue;
+            }
             let sql = self.query(&clause.query)?;
             match clause.occur {
                 Occur::Must => must.push(sql),
@@ -154,7 +173,15 @@ impl Builder<'_> {
         Ok(format!("({})", parts.join(" AND ")))
     }
 
-    fn target(&self, field: Option<&FieldRef>) -> Result<Target, QueryError> {
+    fn target(&mut self, field: Option<&FieldRef>) -> Result<Target, QueryError> {
+        let target = self.resolve(field)?;
+        if !matches!(target, Target::Dataset | Target::CreationDate) {
+            self.reads_objects = true;
+        }
+        Ok(target)
+    }
+
+    fn resolve(&self, field: Option<&FieldRef>) -> Result<Target, QueryError> {
         let Some(field) = field else {
             return Ok(Target::Label);
         };
@@ -507,6 +534,27 @@ mod tests {
             "((instr(o.label_words, $1) > 0 OR instr(o.label_words, $2) > 0))"
         );
         assert_eq!(sql("NOT ipId:x").sql, "(NOT (o.ip_id = $1))");
+    }
+
+    #[test]
+    fn conditions_say_when_they_only_read_datasets_and_dates() {
+        for text in [
+            "",
+            "creationDate:[* TO 2020-01-01]",
+            "dataset:x AND NOT creationDate:2020-01-01",
+            "dataset:*",
+        ] {
+            assert!(sql(text).dataset_and_date_only, "{text}");
+        }
+        for text in [
+            "x",
+            "dataset:x AND level:1",
+            "tags:x",
+            "lastUpdate:*",
+            "dataset:x OR providerId:y",
+        ] {
+            assert!(!sql(text).dataset_and_date_only, "{text}");
+        }
     }
 
     #[test]

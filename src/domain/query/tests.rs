@@ -422,3 +422,45 @@ proptest! {
         }
     }
 }
+
+/// The `$n` placeholders of a SQL text.
+fn placeholders(sql: &str) -> std::collections::BTreeSet<usize> {
+    let mut found = std::collections::BTreeSet::new();
+    let bytes = sql.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'$' {
+            let digits: String = sql[i + 1..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            if let Ok(n) = digits.parse() {
+                found.insert(n);
+            }
+            i += digits.len();
+        }
+        i += 1;
+    }
+    found
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    /// Every value bound is used, and every placeholder has its value, on both dialects.
+    #[test]
+    fn sql_placeholders_match_their_parameters(query in query()) {
+        use std::collections::HashMap;
+        use super::sql::{Dialect, ValueType, to_sql};
+        let properties = HashMap::from([
+            ("level".to_owned(), ValueType::Text),
+            ("eo:cloud_cover".to_owned(), ValueType::Text),
+        ]);
+        for dialect in [Dialect::Sqlite, Dialect::Postgres] {
+            if let Ok(condition) = to_sql(&query, &properties, dialect) {
+                let expected: std::collections::BTreeSet<usize> = (1..=condition.params.len()).collect();
+                prop_assert_eq!(placeholders(&condition.sql), expected, "{}", condition.sql);
+            }
+        }
+    }
+}

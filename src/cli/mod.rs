@@ -1,5 +1,10 @@
 //! The command line (DESIGN §10; scripts and tests depend on it).
 
+mod bench;
+mod catalog;
+
+pub use catalog::import_paths;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -46,6 +51,16 @@ pub enum Command {
         #[command(flatten)]
         config: ConfigArgs,
     },
+    /// Import or generate STAC catalogs.
+    Catalog {
+        #[command(subcommand)]
+        command: catalog::CatalogCommand,
+    },
+    /// Measure the service on generated data (see README, "Benchmarks").
+    Bench {
+        #[command(subcommand)]
+        command: bench::BenchCommand,
+    },
     /// Print an access token valid for this configuration.
     Token {
         #[arg(long)]
@@ -61,7 +76,7 @@ pub enum Command {
 }
 
 /// The options every command takes to find its configuration.
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct ConfigArgs {
     /// A TOML configuration file.
     #[arg(long, value_name = "FILE")]
@@ -78,12 +93,15 @@ pub struct ConfigArgs {
 }
 
 impl Command {
-    pub fn config_args(&self) -> &ConfigArgs {
+    /// The configuration options given to this command (none for the commands that need none).
+    pub fn config_args(&self) -> Option<&ConfigArgs> {
         match self {
             Command::Serve { config, .. }
             | Command::Worker { config }
             | Command::Migrate { config }
-            | Command::Token { config, .. } => config,
+            | Command::Token { config, .. } => Some(config),
+            Command::Catalog { command } => command.config_args(),
+            Command::Bench { .. } => None,
         }
     }
 }
@@ -111,6 +129,8 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         } => serve(config, demo, no_workers).await,
         Command::Worker { .. } => worker(config).await,
         Command::Migrate { .. } => migrate(config).await,
+        Command::Catalog { command } => catalog::run(command, config).await,
+        Command::Bench { command } => bench::run(command).await,
         Command::Token {
             email, role, ttl, ..
         } => {
@@ -131,7 +151,15 @@ async fn serve(config: Config, demo: bool, no_workers: bool) -> anyhow::Result<(
         .with_context(|| format!("cannot listen on {}", config.http.bind))?;
     let bound = listener.local_addr()?;
     let workers = if no_workers { 0 } else { config.jobs.workers };
+    let config = if demo {
+        crate::demo::with_demo_storages(config)
+    } else {
+        config
+    };
     let state = AppState::open(config, Some(bound), Clock::default()).await?;
+    if demo {
+        crate::demo::prepare(&state).await?;
+    }
     tracing::info!(
         database = %app::redact(&state.config.database.url),
         workers,

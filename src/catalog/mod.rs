@@ -1,0 +1,9 @@
+//! The built-in catalog: STAC import, and the queries the basket and orders run on it.
+
+pub mod assets;
+pub mod generate;
+pub mod ids;
+pub mod import;
+pub mod search;
+pub mod sources;
+pub mod stac;

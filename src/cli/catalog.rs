@@ -1,0 +1,171 @@
+//! `regards-order catalog import PATH...` and `regards-order catalog generate ...`.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use clap::Subcommand;
+
+use super::ConfigArgs;
+use crate::catalog::assets::StorageRoots;
+use crate::catalog::generate::{GenerateOptions, generate};
+use crate::catalog::import::{ImportReport, Importer};
+use crate::catalog::sources;
+use crate::config::Config;
+use crate::store::Store;
+use crate::time::{Clock, Timestamp};
+
+#[derive(Debug, Subcommand)]
+pub enum CatalogCommand {
+    /// Import STAC Collections, Items, ItemCollections and NDJSON (files or folders, recursive).
+    Import {
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        #[command(flatten)]
+        config: ConfigArgs,
+    },
+    /// Write a deterministic synthetic STAC catalog with real files (online and nearline roots).
+    Generate {
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        #[arg(long, default_value_t = 2)]
+        datasets: u32,
+        /// Objects in all.
+        #[arg(long, default_value_t = 100)]
+        objects: u64,
+        /// One RAWDATA file plus quicklooks.
+        #[arg(long, default_value_t = 2)]
+        files_per_object: u32,
+        /// Bytes per file (0 writes real empty files).
+        #[arg(long, default_value_t = 1024)]
+        file_size: u64,
+        /// Share of objects placed in the nearline root.
+        #[arg(long, default_value_t = 0.5)]
+        nearline_share: f64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+}
+
+impl CatalogCommand {
+    pub fn config_args(&self) -> Option<&ConfigArgs> {
+        match self {
+            CatalogCommand::Import { config, .. } => Some(config),
+            CatalogCommand::Generate { .. } => None,
+        }
+    }
+}
+
+pub async fn run(command: CatalogCommand, config: Config) -> anyhow::Result<()> {
+    match command {
+        CatalogCommand::Import { paths, .. } => {
+            let store = crate::store::connect(&config.database.url).await?;
+            store.migrate().await?;
+            let report =
+                import_paths(store.clone(), &config, &paths, Clock::default().now(), true).await?;
+            store.close().await;
+            for problem in &report.problems {
+                eprintln!("rejected: {problem}");
+            }
+            if report.rejected > report.problems.len() as u64 {
+                eprintln!(
+                    "... and {} more",
+                    report.rejected - report.problems.len() as u64
+                );
+            }
+            println!("{}", report.summary_line());
+            Ok(())
+        }
+        CatalogCommand::Generate {
+            out,
+            datasets,
+            objects,
+            files_per_object,
+            file_size,
+            nearline_share,
+            seed,
+        } => {
+            if !(0.0..=1.0).contains(&nearline_share) {
+                bail!("--nearline-share must be between 0 and 1");
+            }
+            let options = GenerateOptions {
+                out: out.clone(),
+                datasets,
+                objects,
+                files_per_object,
+                file_size,
+                nearline_share,
+                seed,
+            };
+            let started = Instant::now();
+            let generated = tokio::task::spawn_blocking(move || {
+                generate(&options, |done| {
+                    eprint!("\rgenerated {done} objects");
+                    let _ = std::io::stderr().flush();
+                })
+            })
+            .await??;
+            eprintln!();
+            println!(
+                "generated {} objects ({} nearline), {} files, {} bytes in {} in {:.1} s; \
+                 storage roots: {}/online and {}/nearline",
+                generated.objects,
+                generated.nearline_objects,
+                generated.files,
+                generated.bytes,
+                out.join("stac").display(),
+                started.elapsed().as_secs_f64(),
+                out.display(),
+                out.display()
+            );
+            Ok(())
+        }
+    }
+}
+
+/// Imports every STAC file under `paths` as of `now`, optionally printing a progress line on stderr.
+pub async fn import_paths(
+    store: Arc<dyn Store>,
+    config: &Config,
+    paths: &[PathBuf],
+    now: Timestamp,
+    show_progress: bool,
+) -> anyhow::Result<ImportReport> {
+    let mut files = Vec::new();
+    for path in paths {
+        if !path.exists() {
+            bail!("{} does not exist", path.display());
+        }
+        files.extend(
+            sources::stac_files(path).with_context(|| format!("cannot read {}", path.display()))?,
+        );
+    }
+    let roots = StorageRoots::new(&config.storages).context("cannot open the storage roots")?;
+    let mut importer = Importer::new(store, roots, &config.auth.tenant, now).await?;
+    if show_progress {
+        let started = Instant::now();
+        let mut last = Instant::now();
+        importer.on_progress(move |report| {
+            if last.elapsed().as_millis() >= 500 {
+                last = Instant::now();
+                let done = report.imported + report.updated;
+                let rate = done as f64 / started.elapsed().as_secs_f64().max(0.001);
+                eprint!(
+                    "\rimported {}, updated {}, rejected {} ({rate:.0} objects/s)   ",
+                    report.imported, report.updated, report.rejected
+                );
+                let _ = std::io::stderr().flush();
+            }
+        });
+    }
+    for file in &files {
+        sources::import_file(&mut importer, file).await?;
+    }
+    let report = importer.finish().await?;
+    if show_progress {
+        eprintln!();
+    }
+    Ok(report)
+}

@@ -1,0 +1,635 @@
+//! The catalog tables: datasets, data objects, their tags, property values and files.
+
+use std::collections::{HashMap, HashSet};
+
+use async_trait::async_trait;
+use sqlx::any::AnyArguments;
+use sqlx::{Any, AssertSqlSafe, Row};
+
+use super::{Backend, Database, StoreError};
+use crate::domain::files::{Checksum, DataType};
+use crate::domain::query::sql::{Condition, SqlParam, ValueType};
+use crate::time::Timestamp;
+
+/// A dataset to create or update (a STAC Collection).
+#[derive(Debug, Clone)]
+pub struct NewDataset {
+    pub ip_id: String,
+    pub provider_id: String,
+    pub label: String,
+    pub description: Option<String>,
+}
+
+/// A file to store with its data object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewFile {
+    pub asset_key: String,
+    pub data_type: DataType,
+    pub filename: String,
+    pub size: Option<u64>,
+    pub checksum: Option<Checksum>,
+    pub crc32: Option<u32>,
+    pub mime_type: String,
+    pub uri: String,
+    /// The storage holding the file; `None` for an external reference (http).
+    pub storage: Option<String>,
+}
+
+/// One value of a property, as queries compare it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PropertyValue {
+    pub name: String,
+    pub text: String,
+    /// Numbers, and dates as epoch milliseconds.
+    pub num: Option<f64>,
+}
+
+/// A data object to create or update (a STAC Item), with everything that hangs on it.
+#[derive(Debug, Clone)]
+pub struct NewObject {
+    pub ip_id: String,
+    pub provider_id: String,
+    pub label: String,
+    pub dataset_id: i64,
+    /// The STAC properties, JSON.
+    pub properties: String,
+    pub tags: Vec<String>,
+    pub values: Vec<PropertyValue>,
+    pub files: Vec<NewFile>,
+}
+
+/// The orderable counters of an object (or a sum of objects), in the order of `COUNTER_COLUMNS`:
+/// objects with an orderable file, then count and bytes per orderable type (RAWDATA, QUICKLOOK_SD, _MD,
+/// _HD).
+pub type Counters = [i64; 9];
+
+impl NewObject {
+    pub fn counters(&self) -> Counters {
+        let mut counters = [0i64; 9];
+        for file in &self.files {
+            if let Some(index) = file.data_type.orderable_index() {
+                counters[0] = 1;
+                counters[1 + 2 * index] += 1;
+                counters[2 + 2 * index] += file.size.map_or(0, |s| s as i64);
+            }
+        }
+        counters
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriteOutcome {
+    pub inserted: u64,
+    pub updated: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct DatasetRow {
+    pub id: i64,
+    pub ip_id: String,
+    pub provider_id: String,
+    pub label: String,
+    pub description: Option<String>,
+    pub creation_date: i64,
+    pub last_update: i64,
+    pub objects_count: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ObjectRow {
+    pub id: i64,
+    pub ip_id: String,
+    pub provider_id: String,
+    pub label: String,
+    pub dataset_ip_id: String,
+    pub dataset_label: String,
+    pub creation_date: i64,
+    pub last_update: i64,
+    pub properties: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct FileRow {
+    pub id: i64,
+    pub object_id: i64,
+    pub data_type: String,
+    pub filename: String,
+    pub size: Option<i64>,
+    pub checksum: Option<String>,
+    pub checksum_algo: Option<String>,
+    pub crc32: Option<i64>,
+    pub mime_type: String,
+    pub uri: String,
+    pub storage: Option<String>,
+    pub reference: i64,
+}
+
+/// Orderable totals of the objects of one dataset matching a query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SummaryRow {
+    pub dataset_id: i64,
+    /// As `NewObject::counters`: objects with an orderable file, then count and bytes per type.
+    pub counters: Counters,
+}
+
+const COUNTER_COLUMNS: &str = "has_orderable, raw_count, raw_bytes, ql_sd_count, ql_sd_bytes, ql_md_count, \
+                               ql_md_bytes, ql_hd_count, ql_hd_bytes";
+
+fn counter_columns() -> impl Iterator<Item = &'static str> {
+    COUNTER_COLUMNS.split(',').map(str::trim)
+}
+
+/// Adds (or, with `sign` -1, takes away) counters in the per-dataset, per-date totals.
+fn add_to(
+    totals: &mut HashMap<(i64, i64), Counters>,
+    key: (i64, i64),
+    counters: &Counters,
+    sign: i64,
+) {
+    let entry = totals.entry(key).or_insert([0; 9]);
+    for (total, value) in entry.iter_mut().zip(counters) {
+        *total += sign * value;
+    }
+}
+
+/// `($1, $2, $3), ($4, $5, $6)` for `rows` rows of `columns` placeholders; on SQLite `(?, ?, ?), ...`:
+/// SQLite looks each `$n` name up in the list of names seen before, so a statement with thousands of
+/// them takes quadratic time to prepare, while anonymous `?` are numbered as they come.
+fn placeholders(backend: Backend, rows: usize, columns: usize) -> String {
+    let row = |r: usize| {
+        let cells: Vec<String> = (1..=columns)
+            .map(|c| match backend {
+                Backend::Sqlite => "?".to_owned(),
+                Backend::Postgres => format!("${}", r * columns + c),
+            })
+            .collect();
+        format!("({})", cells.join(", "))
+    };
+    (0..rows).map(row).collect::<Vec<_>>().join(", ")
+}
+
+type AnyQuery<'q> = sqlx::query::Query<'q, Any, AnyArguments>;
+
+pub(super) fn bind_params<'q>(mut query: AnyQuery<'q>, params: &[SqlParam]) -> AnyQuery<'q> {
+    for param in params {
+        query = match param {
+            SqlParam::Int(value) => query.bind(*value),
+            SqlParam::Float(value) => query.bind(*value),
+            SqlParam::Text(value) => query.bind(value.clone()),
+        };
+    }
+    query
+}
+
+/// The query's condition, restricted to a dataset when given, and the parameters for it.
+fn scoped(condition: &Condition, dataset: Option<i64>) -> (String, Vec<SqlParam>) {
+    let mut params = condition.params.clone();
+    let mut sql = condition.sql.clone();
+    if let Some(dataset) = dataset {
+        params.push(SqlParam::Int(dataset));
+        sql = format!("o.dataset_id = ${} AND {sql}", params.len());
+    }
+    (sql, params)
+}
+
+#[async_trait]
+pub trait CatalogStore: Database {
+    /// Creates the dataset or updates its label and description; returns its id.
+    async fn upsert_dataset(
+        &self,
+        dataset: &NewDataset,
+        now: Timestamp,
+    ) -> Result<i64, StoreError> {
+        let id = sqlx::query_scalar(
+            "INSERT INTO datasets (ip_id, provider_id, label, description, creation_date, last_update)
+             VALUES ($1, $2, $3, $4, $5, $5)
+             ON CONFLICT (ip_id) DO UPDATE SET provider_id = excluded.provider_id, label = excluded.label,
+                 description = excluded.description, last_update = excluded.last_update
+             RETURNING id",
+        )
+        .bind(&dataset.ip_id)
+        .bind(&dataset.provider_id)
+        .bind(&dataset.label)
+        .bind(&dataset.description)
+        .bind(now.millis())
+        .fetch_one(self.pool())
+        .await?;
+        Ok(id)
+    }
+
+    /// The dataset's id, creating it as given when it does not exist (an item seen before its collection).
+    async fn ensure_dataset(
+        &self,
+        dataset: &NewDataset,
+        now: Timestamp,
+    ) -> Result<i64, StoreError> {
+        sqlx::query(
+            "INSERT INTO datasets (ip_id, provider_id, label, description, creation_date, last_update)
+             VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (ip_id) DO NOTHING",
+        )
+        .bind(&dataset.ip_id)
+        .bind(&dataset.provider_id)
+        .bind(&dataset.label)
+        .bind(&dataset.description)
+        .bind(now.millis())
+        .execute(self.pool())
+        .await?;
+        let id = sqlx::query_scalar("SELECT id FROM datasets WHERE ip_id = $1")
+            .bind(&dataset.ip_id)
+            .fetch_one(self.pool())
+            .await?;
+        Ok(id)
+    }
+
+    /// Creates or updates data objects (matched by ipId; a re-imported object keeps its creationDate and
+    /// gets `now` as lastUpdate) with their files, tags and property values, in one transaction.
+    async fn write_objects(
+        &self,
+        objects: &[NewObject],
+        now: Timestamp,
+    ) -> Result<WriteOutcome, StoreError> {
+        // The last occurrence of an ipId wins within a batch.
+        let mut seen = HashSet::new();
+        let mut unique: Vec<&NewObject> = objects
+            .iter()
+            .rev()
+            .filter(|o| seen.insert(o.ip_id.as_str()))
+            .collect();
+        unique.reverse();
+        let duplicates = (objects.len() - unique.len()) as u64;
+
+        let mut tx = self.begin_write().await?;
+        // What the objects being replaced counted, to take it out of the totals.
+        let mut existing = HashSet::new();
+        let mut totals: HashMap<(i64, i64), Counters> = HashMap::new();
+        for chunk in unique.chunks(1000) {
+            let sql = format!(
+                "SELECT ip_id, dataset_id, creation_date, {COUNTER_COLUMNS} FROM data_objects WHERE ip_id IN {}",
+                placeholders(self.backend(), 1, chunk.len())
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for object in chunk {
+                query = query.bind(object.ip_id.clone());
+            }
+            for row in query.fetch_all(&mut *tx).await? {
+                existing.insert(row.try_get::<String, _>(0)?);
+                let mut old = [0i64; 9];
+                for (n, value) in old.iter_mut().enumerate() {
+                    *value = row.try_get(3 + n)?;
+                }
+                add_to(&mut totals, (row.try_get(1)?, row.try_get(2)?), &old, -1);
+            }
+        }
+
+        let mut ids: HashMap<String, i64> = HashMap::new();
+        for chunk in unique.chunks(1000) {
+            let sql = format!(
+                "INSERT INTO data_objects (ip_id, provider_id, label, label_words, dataset_id, creation_date, last_update,
+                     properties, {COUNTER_COLUMNS})
+                 VALUES {}
+                 ON CONFLICT (ip_id) DO UPDATE SET provider_id = excluded.provider_id, label = excluded.label,
+                     label_words = excluded.label_words, dataset_id = excluded.dataset_id,
+                     last_update = excluded.last_update, properties = excluded.properties, {}
+                 RETURNING id, ip_id, creation_date",
+                placeholders(self.backend(), chunk.len(), 17),
+                counter_columns().map(|c| format!("{c} = excluded.{c}")).collect::<Vec<_>>().join(", ")
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for object in chunk {
+                query = query
+                    .bind(object.ip_id.clone())
+                    .bind(object.provider_id.clone())
+                    .bind(object.label.clone())
+                    .bind(crate::domain::query::sql::label_words(&object.label))
+                    .bind(object.dataset_id)
+                    .bind(now.millis())
+                    .bind(now.millis())
+                    .bind(object.properties.clone());
+                for counter in object.counters() {
+                    query = query.bind(counter);
+                }
+            }
+            let rows = query.fetch_all(&mut *tx).await?;
+            let by_ip_id: HashMap<&str, &NewObject> =
+                chunk.iter().map(|o| (o.ip_id.as_str(), *o)).collect();
+            for row in rows {
+                let ip_id: String = row.try_get(1)?;
+                let object = by_ip_id
+                    .get(ip_id.as_str())
+                    .ok_or(sqlx::Error::RowNotFound)?;
+                add_to(
+                    &mut totals,
+                    (object.dataset_id, row.try_get(2)?),
+                    &object.counters(),
+                    1,
+                );
+                ids.insert(ip_id, row.try_get(0)?);
+            }
+        }
+        write_totals(self.backend(), &mut tx, &totals).await?;
+
+        let id_of = |object: &NewObject| {
+            ids.get(&object.ip_id)
+                .copied()
+                .ok_or(sqlx::Error::RowNotFound)
+        };
+        let replaced: Vec<i64> = unique
+            .iter()
+            .filter(|o| existing.contains(&o.ip_id))
+            .map(|o| id_of(o))
+            .collect::<Result<_, _>>()?;
+        for chunk in replaced.chunks(1000) {
+            let list = placeholders(self.backend(), 1, chunk.len());
+            for table in ["files", "object_tags", "object_properties"] {
+                let sql = format!("DELETE FROM {table} WHERE object_id IN {list}");
+                let mut query = sqlx::query(AssertSqlSafe(sql));
+                for id in chunk {
+                    query = query.bind(*id);
+                }
+                query.execute(&mut *tx).await?;
+            }
+        }
+
+        let mut files = Vec::new();
+        let mut tags = Vec::new();
+        let mut values = Vec::new();
+        for object in &unique {
+            let id = id_of(object)?;
+            files.extend(object.files.iter().map(|f| (id, f)));
+            let distinct_tags: HashSet<&String> = object.tags.iter().collect();
+            tags.extend(distinct_tags.into_iter().map(|t| (id, t)));
+            let mut distinct_values = HashSet::new();
+            values.extend(
+                object
+                    .values
+                    .iter()
+                    .filter(|v| distinct_values.insert((&v.name, &v.text)))
+                    .map(|v| (id, v)),
+            );
+        }
+        for chunk in files.chunks(1500) {
+            let sql = format!(
+                "INSERT INTO files (object_id, asset_key, data_type, filename, size, checksum, checksum_algo, crc32,
+                     mime_type, uri, storage, reference) VALUES {}",
+                placeholders(self.backend(), chunk.len(), 12)
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for (id, file) in chunk {
+                query = query
+                    .bind(*id)
+                    .bind(file.asset_key.clone())
+                    .bind(file.data_type.as_str())
+                    .bind(file.filename.clone())
+                    .bind(file.size.map(|s| s as i64))
+                    .bind(file.checksum.as_ref().map(|c| c.hex.clone()))
+                    .bind(file.checksum.as_ref().map(|c| c.algorithm))
+                    .bind(file.crc32.map(i64::from))
+                    .bind(file.mime_type.clone())
+                    .bind(file.uri.clone())
+                    .bind(file.storage.clone())
+                    .bind(i64::from(file.storage.is_none()));
+            }
+            query.execute(&mut *tx).await?;
+        }
+        for chunk in tags.chunks(5000) {
+            let sql = format!(
+                "INSERT INTO object_tags (object_id, tag) VALUES {}",
+                placeholders(self.backend(), chunk.len(), 2)
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for (id, tag) in chunk {
+                query = query.bind(*id).bind((*tag).clone());
+            }
+            query.execute(&mut *tx).await?;
+        }
+        for chunk in values.chunks(5000) {
+            let sql = format!(
+                "INSERT INTO object_properties (object_id, name, text_value, num_value) VALUES {}",
+                placeholders(self.backend(), chunk.len(), 4)
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for (id, value) in chunk {
+                query = query
+                    .bind(*id)
+                    .bind(value.name.clone())
+                    .bind(value.text.clone())
+                    .bind(value.num);
+            }
+            query.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        let updated = existing.len() as u64;
+        Ok(WriteOutcome {
+            inserted: unique.len() as u64 - updated,
+            updated: updated + duplicates,
+        })
+    }
+
+    async fn property_types(&self) -> Result<HashMap<String, ValueType>, StoreError> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT name, value_type FROM property_types")
+                .fetch_all(self.pool())
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(name, kind)| (name, ValueType::parse(&kind).unwrap_or(ValueType::Text)))
+            .collect())
+    }
+
+    /// Records the types seen; a property seen with two types becomes a string.
+    async fn merge_property_types(&self, seen: &[(String, ValueType)]) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        for (name, kind) in seen {
+            sqlx::query(
+                "INSERT INTO property_types (name, value_type) VALUES ($1, $2)
+                 ON CONFLICT (name) DO UPDATE SET value_type =
+                     CASE WHEN property_types.value_type = excluded.value_type THEN excluded.value_type ELSE 'string' END",
+            )
+            .bind(name)
+            .bind(kind.as_str())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Recounts the objects of every dataset (after an import).
+    async fn refresh_dataset_counts(&self) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "UPDATE datasets SET objects_count = (SELECT COUNT(*) FROM data_objects o WHERE o.dataset_id = datasets.id)",
+        )
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Refreshes the planner's statistics after a large change.
+    async fn analyze(&self) -> Result<(), StoreError> {
+        sqlx::query("ANALYZE").execute(self.pool()).await?;
+        Ok(())
+    }
+
+    async fn datasets(&self) -> Result<Vec<DatasetRow>, StoreError> {
+        let rows = sqlx::query_as(
+            "SELECT id, ip_id, provider_id, label, description, creation_date, last_update, objects_count
+             FROM datasets ORDER BY label, id",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows)
+    }
+
+    async fn count_objects(
+        &self,
+        condition: &Condition,
+        dataset: Option<i64>,
+    ) -> Result<i64, StoreError> {
+        let (sql, params) = scoped(condition, dataset);
+        let sql = format!("SELECT COUNT(*) FROM data_objects o WHERE {sql}");
+        let row = bind_params(sqlx::query(AssertSqlSafe(sql)), &params)
+            .fetch_one(self.pool())
+            .await?;
+        Ok(row.try_get(0)?)
+    }
+
+    /// A page of the objects matching `condition`, in id order.
+    async fn search_objects(
+        &self,
+        condition: &Condition,
+        dataset: Option<i64>,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Vec<ObjectRow>, StoreError> {
+        let (sql, mut params) = scoped(condition, dataset);
+        params.push(SqlParam::Int(limit as i64));
+        params.push(SqlParam::Int(offset as i64));
+        let sql = format!(
+            "SELECT o.id, o.ip_id, o.provider_id, o.label, d.ip_id AS dataset_ip_id, d.label AS dataset_label,
+                    o.creation_date, o.last_update, o.properties
+             FROM data_objects o JOIN datasets d ON d.id = o.dataset_id
+             WHERE {sql} ORDER BY o.id LIMIT ${} OFFSET ${}",
+            params.len() - 1,
+            params.len()
+        );
+        let rows = bind_params(sqlx::query(AssertSqlSafe(sql)), &params)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(ObjectRow::from_row_any)
+            .collect()
+    }
+
+    async fn files_of(&self, object_ids: &[i64]) -> Result<Vec<FileRow>, StoreError> {
+        if object_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT id, object_id, data_type, filename, size, checksum, checksum_algo, crc32, mime_type, uri,
+                    storage, reference
+             FROM files WHERE object_id IN {} ORDER BY object_id, asset_key",
+            placeholders(self.backend(), 1, object_ids.len())
+        );
+        let mut query = sqlx::query_as::<_, FileRow>(AssertSqlSafe(sql));
+        for id in object_ids {
+            query = query.bind(*id);
+        }
+        Ok(query.fetch_all(self.pool()).await?)
+    }
+
+    async fn tags_of(&self, object_ids: &[i64]) -> Result<Vec<(i64, String)>, StoreError> {
+        if object_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT object_id, tag FROM object_tags WHERE object_id IN {} ORDER BY object_id, tag",
+            placeholders(self.backend(), 1, object_ids.len())
+        );
+        let mut query = sqlx::query_as::<_, (i64, String)>(AssertSqlSafe(sql));
+        for id in object_ids {
+            query = query.bind(*id);
+        }
+        Ok(query.fetch_all(self.pool()).await?)
+    }
+
+    /// Orderable totals per dataset of the objects matching `condition`, computed in the database: from
+    /// the per-dataset, per-date totals when the condition reads nothing else (and `use_totals`), else
+    /// from the counters on the object rows.
+    async fn summary(
+        &self,
+        condition: &Condition,
+        dataset: Option<i64>,
+        use_totals: bool,
+    ) -> Result<Vec<SummaryRow>, StoreError> {
+        let (sql, params) = scoped(condition, dataset);
+        let table = if use_totals && condition.dataset_and_date_only {
+            "object_totals"
+        } else {
+            "data_objects"
+        };
+        let sums: Vec<String> = counter_columns()
+            .map(|c| format!("CAST(SUM(o.{c}) AS BIGINT)"))
+            .collect();
+        let sql = format!(
+            "SELECT o.dataset_id, {} FROM {table} o WHERE {sql} GROUP BY o.dataset_id ORDER BY o.dataset_id",
+            sums.join(", ")
+        );
+        let rows = bind_params(sqlx::query(AssertSqlSafe(sql)), &params)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let mut counters = [0i64; 9];
+                for (n, counter) in counters.iter_mut().enumerate() {
+                    *counter = row.try_get(n + 1)?;
+                }
+                Ok(SummaryRow {
+                    dataset_id: row.try_get(0)?,
+                    counters,
+                })
+            })
+            .collect()
+    }
+}
+
+impl ObjectRow {
+    fn from_row_any(row: &sqlx::any::AnyRow) -> Result<ObjectRow, StoreError> {
+        Ok(<ObjectRow as sqlx::FromRow<sqlx::any::AnyRow>>::from_row(
+            row,
+        )?)
+    }
+}
+
+/// Adds the changes of one write to the per-dataset, per-date totals.
+async fn write_totals(
+    backend: Backend,
+    tx: &mut super::Tx,
+    totals: &HashMap<(i64, i64), Counters>,
+) -> Result<(), StoreError> {
+    let changes: Vec<(&(i64, i64), &Counters)> = totals
+        .iter()
+        .filter(|(_, c)| c.iter().any(|v| *v != 0))
+        .collect();
+    for chunk in changes.chunks(500) {
+        let sql = format!(
+            "INSERT INTO object_totals (dataset_id, creation_date, {COUNTER_COLUMNS}) VALUES {}
+             ON CONFLICT (dataset_id, creation_date) DO UPDATE SET {}",
+            placeholders(backend, chunk.len(), 11),
+            counter_columns()
+                .map(|c| format!("{c} = object_totals.{c} + excluded.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for ((dataset_id, creation_date), counters) in chunk {
+            query = query.bind(*dataset_id).bind(*creation_date);
+            for value in counters.iter() {
+                query = query.bind(*value);
+            }
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
+}

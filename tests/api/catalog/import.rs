@@ -1,0 +1,265 @@
+//! STAC import: from folders (as the CLI) and over HTTP; idempotence; frozen creation dates; rejects.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::fixture::{archive_file, collection, import_folder, item, matching, write_fixture};
+use crate::helpers::spawn_app;
+
+/// (providerId, ipId, creationDate, lastUpdate) of every object.
+async fn objects(app: &crate::helpers::TestApp) -> Vec<(String, String, String, String)> {
+    let body: Value = app
+        .get_as(&app.user_token(), "/catalog/search", &[("size", "1000")])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut rows: Vec<_> = body["content"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let o = &r["content"];
+            let text = |k: &str| o[k].as_str().unwrap().to_owned();
+            (
+                text("providerId"),
+                text("ipId"),
+                text("creationDate"),
+                text("lastUpdate"),
+            )
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+async fn summary(app: &crate::helpers::TestApp) -> Value {
+    let body: Value = app
+        .get_as(&app.user_token(), "/catalog/summary", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    body["content"].clone()
+}
+
+#[tokio::test]
+async fn importing_the_same_folder_twice_updates_in_place() {
+    let app = spawn_app().await;
+    let folder = write_fixture(&app);
+    let first = import_folder(&app, &folder).await;
+    assert_eq!(
+        (
+            first.imported,
+            first.updated,
+            first.rejected,
+            first.datasets
+        ),
+        (5, 0, 0, 2)
+    );
+    let before = objects(&app).await;
+    let summary_before = summary(&app).await;
+
+    app.state.clock.advance(Duration::from_secs(60));
+    let second = import_folder(&app, &folder).await;
+    assert_eq!(
+        (second.imported, second.updated, second.rejected),
+        (0, 5, 0)
+    );
+    let after = objects(&app).await;
+    assert_eq!(summary(&app).await, summary_before, "same counts");
+    assert_eq!(before.len(), after.len());
+    for (old, new) in before.iter().zip(&after) {
+        assert_eq!(
+            (&old.0, &old.1, &old.2),
+            (&new.0, &new.1, &new.2),
+            "same ipId and creationDate"
+        );
+        assert!(new.3 > old.3, "later lastUpdate: {} then {}", old.3, new.3);
+    }
+}
+
+#[tokio::test]
+async fn objects_imported_after_a_date_are_excluded_by_a_frozen_query() {
+    let app = spawn_app().await;
+    import_folder(&app, &write_fixture(&app)).await;
+    app.state.clock.advance(Duration::from_secs(1800));
+    let frozen = app.state.clock.now();
+    app.state.clock.advance(Duration::from_secs(1800));
+
+    let later = app.data_dir().join("stac-later");
+    std::fs::create_dir_all(&later).unwrap();
+    let items: Vec<String> = (1..=2)
+        .map(|n| {
+            let href = archive_file(&app, "online", &format!("later/{n}.dat"), b"later");
+            item(
+                &format!("late-{n}"),
+                "optical",
+                json!({"title": "Late"}),
+                json!({"data": {"href": href}}),
+            )
+            .to_string()
+        })
+        .collect();
+    std::fs::write(later.join("items.ndjson"), items.join("\n")).unwrap();
+    let report = import_folder(&app, &later).await;
+    assert_eq!(report.imported, 2);
+
+    let q = format!(
+        "dataset:optical AND creationDate:[* TO {}]",
+        frozen.to_iso()
+    );
+    assert_eq!(matching(&app, &q).await, ["opt-1", "opt-2", "opt-3"]);
+    assert_eq!(
+        matching(&app, "dataset:optical").await,
+        ["late-1", "late-2", "opt-1", "opt-2", "opt-3"]
+    );
+}
+
+#[tokio::test]
+async fn bad_items_are_reported_with_their_place_and_the_import_goes_on() {
+    let app = spawn_app().await;
+    let folder = app.data_dir().join("stac-bad");
+    std::fs::create_dir_all(&folder).unwrap();
+    let good = archive_file(&app, "online", "ok.dat", b"ok");
+    let missing = app
+        .data_dir()
+        .join("archive/online/missing.dat")
+        .display()
+        .to_string();
+    let lines = [
+        item("good", "c", json!({}), json!({"data": {"href": good}})).to_string(),
+        "{\"type\": \"Feature\", \"id\": ".to_owned(),
+        item("lost", "c", json!({}), json!({"data": {"href": missing}})).to_string(),
+        json!({"type": "Feature", "id": "orphan"}).to_string(),
+        String::new(),
+        item(
+            "outside",
+            "c",
+            json!({}),
+            json!({"data": {"href": "/etc/hostname"}}),
+        )
+        .to_string(),
+    ];
+    std::fs::write(folder.join("items.ndjson"), lines.join("\n")).unwrap();
+    std::fs::write(folder.join("broken.json"), "{not json").unwrap();
+    let report = import_folder(&app, &folder).await;
+    assert_eq!(
+        (report.imported, report.rejected),
+        (1, 5),
+        "{:#?}",
+        report.problems
+    );
+    let problems = report.problems.join("\n");
+    assert!(
+        problems.contains("broken.json: malformed JSON: key must be a string at line 1 column 2"),
+        "{problems}"
+    );
+    assert!(
+        problems.contains("items.ndjson:2: malformed JSON"),
+        "{problems}"
+    );
+    assert!(
+        problems.contains("items.ndjson:3: item \"lost\" rejected: asset \"data\": file"),
+        "{problems}"
+    );
+    assert!(problems.contains("is missing or unreadable"), "{problems}");
+    assert!(
+        problems.contains("items.ndjson:4: item \"orphan\": missing \"collection\""),
+        "{problems}"
+    );
+    assert!(
+        problems.contains("items.ndjson:6: item \"outside\" rejected")
+            && problems.contains("under no storage root"),
+        "{problems}"
+    );
+    assert_eq!(matching(&app, "").await, ["good"]);
+}
+
+#[tokio::test]
+async fn http_import_takes_json_and_streamed_ndjson_for_admins_only() {
+    let app = spawn_app().await;
+    let href = archive_file(&app, "nearline", "h/1.dat", b"12345");
+    let body = json!({"type": "FeatureCollection", "features": [
+        item("h-1", "web", json!({"title": "From HTTP"}), json!({"data": {"href": href}})),
+        item("h-2", "web", json!({}), json!({"data": {"href": "relative/x.dat"}})),
+    ]});
+    let response = app
+        .client
+        .post(app.url("/catalog/import"))
+        .bearer_auth(app.admin_token())
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let report: Value = response.json().await.unwrap();
+    assert_eq!(report["content"]["imported"], 1);
+    assert_eq!(report["content"]["rejected"], 1);
+    let problem = report["content"]["problems"][0].as_str().unwrap();
+    assert!(
+        problem.contains("item \"h-2\" rejected") && problem.contains("relative href"),
+        "{problem}"
+    );
+
+    let collection = collection("web", "Web collection").to_string();
+    let second = item("h-3", "web", json!({}), json!({"data": {"href": href}})).to_string();
+    let ndjson = format!("{collection}\n{{oops\n{second}\n");
+    let response = app
+        .client
+        .post(app.url("/catalog/import"))
+        .bearer_auth(app.admin_token())
+        .header("content-type", "application/x-ndjson")
+        .body(ndjson)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let report: Value = response.json().await.unwrap();
+    assert_eq!(report["content"]["imported"], 1);
+    assert_eq!(report["content"]["datasets"], 1);
+    assert!(
+        report["content"]["problems"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("line 2: malformed JSON")
+    );
+    assert_eq!(matching(&app, "dataset:web").await, ["h-1", "h-3"]);
+    let datasets: Value = app
+        .get_as(&app.user_token(), "/catalog/datasets", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(datasets["content"][0]["content"]["label"], "Web collection");
+
+    let as_user = app
+        .client
+        .post(app.url("/catalog/import"))
+        .bearer_auth(app.user_token())
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(as_user.status(), 403);
+    let anonymous = app
+        .client
+        .post(app.url("/catalog/import"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let garbage = app
+        .client
+        .post(app.url("/catalog/import"))
+        .bearer_auth(app.admin_token())
+        .body("[1, 2")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(garbage.status(), 200);
+    let report: Value = garbage.json().await.unwrap();
+    assert_eq!(report["content"]["rejected"], 1);
+}

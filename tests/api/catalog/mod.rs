@@ -1,0 +1,7 @@
+//! The built-in catalog: import, query forms, summaries, bad queries.
+
+mod fixture;
+mod garbled;
+mod import;
+mod query;
+mod totals;
