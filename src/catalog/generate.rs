@@ -42,11 +42,11 @@ pub struct Generated {
     folders: std::collections::HashSet<String>,
 }
 
-/// A small deterministic generator (SplitMix64).
-struct SplitMix(u64);
+/// A small deterministic generator (SplitMix64), seeded by its value.
+pub struct SplitMix(pub u64);
 
 impl SplitMix {
-    fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -54,8 +54,14 @@ impl SplitMix {
         z ^ (z >> 31)
     }
 
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    /// A number in [0, 1).
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// A number in [0, n).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
     }
 }
 
@@ -177,7 +183,7 @@ fn write_object(
                 )
             }
         };
-        let (md5, crc32) = write_file(&folder.join(&name), options.file_size, random.next())?;
+        let (md5, crc32) = write_file(&folder.join(&name), options.file_size, random.next_u64())?;
         let mut asset = json!({
             "href": format!("../{folder_rel}/{name}"),
             "type": media_type,
@@ -196,7 +202,7 @@ fn write_object(
     generated.objects += 1;
     generated.nearline_objects += u64::from(nearline);
     let day_ms = 86_400_000i64;
-    let datetime = crate::time::Timestamp(FIRST_DATE_MS + (random.next() % 366) as i64 * day_ms);
+    let datetime = crate::time::Timestamp(FIRST_DATE_MS + (random.next_u64() % 366) as i64 * day_ms);
     Ok(json!({
         "type": "Feature",
         "stac_version": "1.0.0",
@@ -206,7 +212,7 @@ fn write_object(
         "properties": {
             "title": format!("Synthetic {collection} object {n}"),
             "datetime": datetime.to_iso(),
-            "platform": PLATFORMS[(random.next() % PLATFORMS.len() as u64) as usize],
+            "platform": PLATFORMS[(random.next_u64() % PLATFORMS.len() as u64) as usize],
             "index": n,
             "cloud_cover": (random.unit() * 1000.0).round() / 10.0,
             "keywords": ["synthetic", tier],
@@ -235,7 +241,7 @@ fn write_file(path: &Path, size: u64, seed: u64) -> std::io::Result<(String, u32
     let mut block = [0u8; 8192];
     while left > 0 {
         for chunk in block.chunks_mut(8) {
-            chunk.copy_from_slice(&random.next().to_le_bytes());
+            chunk.copy_from_slice(&random.next_u64().to_le_bytes());
         }
         let take = left.min(block.len() as u64) as usize;
         file.write_all(&block[..take])?;

@@ -517,9 +517,7 @@ pub trait CatalogStore: Database {
         let rows = bind_params(sqlx::query(AssertSqlSafe(sql)), &params)
             .fetch_all(self.pool())
             .await?;
-        rows.iter()
-            .map(ObjectRow::from_row_any)
-            .collect()
+        rows.iter().map(ObjectRow::from_row_any).collect()
     }
 
     async fn files_of(&self, object_ids: &[i64]) -> Result<Vec<FileRow>, StoreError> {

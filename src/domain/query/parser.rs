@@ -348,7 +348,7 @@ fn term_query(
     column: usize,
 ) -> Result<Query, QueryError> {
     let all_field = field.as_ref().is_some_and(|f| f.name == "*");
-    if pieces == [Piece::Star] {
+    if pieces.iter().all(|p| *p == Piece::Star) {
         return Ok(match field {
             Some(field) if !all_field => Query::Exists { field },
             _ => Query::All,

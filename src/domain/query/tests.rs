@@ -46,6 +46,11 @@ fn empty_queries_match_everything() {
     assert_eq!(parsed("   "), Query::All);
     assert_eq!(parsed("*:*"), Query::All);
     assert_eq!(parsed("*"), Query::All);
+    assert_eq!(
+        parsed("**"),
+        Query::All,
+        "found by the fuzzer: ** printed as * parsed differently"
+    );
 }
 
 #[test]

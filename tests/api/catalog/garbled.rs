@@ -1,25 +1,9 @@
 //! Random and garbled query strings: a result or a 422, never a 500 and never a panic.
 
+use regards_order::catalog::generate::SplitMix as Random;
 use regards_order::catalog::search::{self, CatalogError};
 
 use super::fixture::app_with_fixture;
-
-/// A deterministic generator (SplitMix64).
-struct Random(u64);
-
-impl Random {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
 
 const SEEDS: &[&str] = &[
     "platform:SPOT-6 OR orbit:42",
