@@ -202,7 +202,8 @@ fn write_object(
     generated.objects += 1;
     generated.nearline_objects += u64::from(nearline);
     let day_ms = 86_400_000i64;
-    let datetime = crate::time::Timestamp(FIRST_DATE_MS + (random.next_u64() % 366) as i64 * day_ms);
+    let datetime =
+        crate::time::Timestamp(FIRST_DATE_MS + (random.next_u64() % 366) as i64 * day_ms);
     Ok(json!({
         "type": "Feature",
         "stac_version": "1.0.0",
