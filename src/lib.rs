@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod basket;
 pub mod catalog;
 pub mod cli;
 pub mod config;

@@ -116,7 +116,7 @@ pub async fn summary_of(
     condition: &Condition,
     dataset: Option<i64>,
 ) -> Result<Vec<DatasetSummary>, CatalogError> {
-    let rows = store.summary(condition, dataset, true).await?;
+    let rows = store.summary(condition, dataset.as_slice(), true).await?;
     let datasets: HashMap<i64, DatasetRow> = store
         .datasets()
         .await?

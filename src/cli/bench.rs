@@ -3,7 +3,8 @@
 //! runs. Query times are printed as ratios to a plain `SELECT count(*)` of the same objects, measured in
 //! the same run: figures that compare across machines. "summary" is what the endpoint does (from the
 //! per-dataset, per-date totals when the query only reads datasets and dates); "scan" is the aggregate
-//! over the object rows that every other query takes.
+//! over the object rows that every other query takes. Then two basket adds of a selection matching ~all
+//! objects, each against the catalog summary of the same query.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -13,9 +14,11 @@ use anyhow::Context;
 use clap::Subcommand;
 use sqlx::Connection;
 
+use crate::basket;
 use crate::catalog::generate::{GenerateOptions, generate};
 use crate::catalog::search;
 use crate::config::{Config, StorageConfig, StorageKind};
+use crate::domain::selection::{SeedSelection, Selection};
 use crate::store::Store;
 use crate::time::Clock;
 
@@ -223,7 +226,7 @@ async fn bench_backend(
             let (store, condition) = (store.clone(), condition.clone());
             async move {
                 store
-                    .summary(&condition, None, false)
+                    .summary(&condition, &[], false)
                     .await
                     .map(drop)
                     .map_err(Into::into)
@@ -253,7 +256,56 @@ async fn bench_backend(
             ratio(first_page)
         );
     }
+    bench_basket(&config, repeat).await?;
     close(store).await;
+    Ok(())
+}
+
+/// Two basket adds of the same selection (the second makes a second dated item in every dataset
+/// selection), each against the catalog summary of the same query.
+async fn bench_basket(config: &Config, repeat: u32) -> anyhow::Result<()> {
+    let state = crate::app::AppState::open(config.clone(), None, Clock::default()).await?;
+    println!(
+        "{:<31} {:>11} {:>10} {:>7} {:>10} {:>7}",
+        "basket add", "summary ms", "add 1 ms", "ratio", "add 2 ms", "ratio"
+    );
+    for (name, q) in [
+        ("everything (\"\")", ""),
+        ("~all by property", "cloud_cover:[0 TO 100]"),
+    ] {
+        let summary = median(repeat, || {
+            let state = state.clone();
+            async move {
+                search::summary(state.store.as_ref(), q, None)
+                    .await
+                    .map(drop)
+                    .map_err(Into::into)
+            }
+        })
+        .await?;
+        let selection = Selection::Seed(SeedSelection {
+            select_all_open_search_request: Some(q.to_owned()),
+            ip_ids: vec![],
+        });
+        let owner = format!("bench-{name}");
+        let mut adds = Vec::new();
+        for _ in 0..2 {
+            let started = Instant::now();
+            basket::add_selection(&state, &owner, &selection).await?;
+            adds.push(started.elapsed());
+            state.clock.advance(Duration::from_millis(1));
+        }
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        println!(
+            "{name:<31} {:>11.2} {:>10.2} {:>6.2}x {:>10.2} {:>6.2}x",
+            ms(summary),
+            ms(adds[0]),
+            ms(adds[0]) / ms(summary).max(0.001),
+            ms(adds[1]),
+            ms(adds[1]) / ms(summary).max(0.001)
+        );
+    }
+    state.store.close().await;
     Ok(())
 }
 

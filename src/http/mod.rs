@@ -1,6 +1,7 @@
 //! The HTTP layer: one module per resource, each with its routes; the conventions of DESIGN §2 (error
 //! envelope, resources and pages, dates, JSON rejections, repeated slashes) live here once.
 
+mod basket;
 mod catalog;
 pub mod extract;
 mod health;
@@ -42,6 +43,7 @@ pub type App = MapRequest<Router, fn(Request) -> Request>;
     tags(
         (name = "operations", description = "Health, metrics and this description; no token needed."),
         (name = "catalog", description = "The built-in catalog: datasets, data objects and their files."),
+        (name = "basket", description = "The caller's basket: selections of data objects, per dataset."),
     )
 )]
 struct ApiDoc;
@@ -71,6 +73,7 @@ fn routes() -> (Router<AppState>, OpenApiDoc) {
         .routes(routes!(metrics::metrics_text))
         .routes(routes!(openapi_json))
         .merge(catalog::router())
+        .merge(basket::router())
         .split_for_parts()
 }
 

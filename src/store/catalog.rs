@@ -132,7 +132,7 @@ pub struct SummaryRow {
     pub counters: Counters,
 }
 
-const COUNTER_COLUMNS: &str = "has_orderable, raw_count, raw_bytes, ql_sd_count, ql_sd_bytes, ql_md_count, \
+pub(super) const COUNTER_COLUMNS: &str = "has_orderable, raw_count, raw_bytes, ql_sd_count, ql_sd_bytes, ql_md_count, \
                                ql_md_bytes, ql_hd_count, ql_hd_bytes";
 
 fn counter_columns() -> impl Iterator<Item = &'static str> {
@@ -155,7 +155,7 @@ fn add_to(
 /// `($1, $2, $3), ($4, $5, $6)` for `rows` rows of `columns` placeholders; on SQLite `(?, ?, ?), ...`:
 /// SQLite looks each `$n` name up in the list of names seen before, so a statement with thousands of
 /// them takes quadratic time to prepare, while anonymous `?` are numbered as they come.
-fn placeholders(backend: Backend, rows: usize, columns: usize) -> String {
+pub(super) fn placeholders(backend: Backend, rows: usize, columns: usize) -> String {
     let row = |r: usize| {
         let cells: Vec<String> = (1..=columns)
             .map(|c| match backend {
@@ -182,12 +182,18 @@ pub(super) fn bind_params<'q>(mut query: AnyQuery<'q>, params: &[SqlParam]) -> A
 }
 
 /// The query's condition, restricted to a dataset when given, and the parameters for it.
-fn scoped(condition: &Condition, dataset: Option<i64>) -> (String, Vec<SqlParam>) {
+/// The query's condition, restricted to some datasets when given (none: every dataset), and the
+/// parameters for it.
+fn scoped(condition: &Condition, datasets: &[i64]) -> (String, Vec<SqlParam>) {
     let mut params = condition.params.clone();
     let mut sql = condition.sql.clone();
-    if let Some(dataset) = dataset {
-        params.push(SqlParam::Int(dataset));
-        sql = format!("o.dataset_id = ${} AND {sql}", params.len());
+    if !datasets.is_empty() {
+        let mut list = Vec::with_capacity(datasets.len());
+        for dataset in datasets {
+            params.push(SqlParam::Int(*dataset));
+            list.push(format!("${}", params.len()));
+        }
+        sql = format!("o.dataset_id IN ({}) AND {sql}", list.join(", "));
     }
     (sql, params)
 }
@@ -472,6 +478,17 @@ pub trait CatalogStore: Database {
         Ok(())
     }
 
+    async fn dataset(&self, id: i64) -> Result<Option<DatasetRow>, StoreError> {
+        let row = sqlx::query_as(
+            "SELECT id, ip_id, provider_id, label, description, creation_date, last_update, objects_count
+             FROM datasets WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row)
+    }
+
     async fn datasets(&self) -> Result<Vec<DatasetRow>, StoreError> {
         let rows = sqlx::query_as(
             "SELECT id, ip_id, provider_id, label, description, creation_date, last_update, objects_count
@@ -487,7 +504,7 @@ pub trait CatalogStore: Database {
         condition: &Condition,
         dataset: Option<i64>,
     ) -> Result<i64, StoreError> {
-        let (sql, params) = scoped(condition, dataset);
+        let (sql, params) = scoped(condition, dataset.as_slice());
         let sql = format!("SELECT COUNT(*) FROM data_objects o WHERE {sql}");
         let row = bind_params(sqlx::query(AssertSqlSafe(sql)), &params)
             .fetch_one(self.pool())
@@ -503,7 +520,7 @@ pub trait CatalogStore: Database {
         offset: u64,
         limit: u64,
     ) -> Result<Vec<ObjectRow>, StoreError> {
-        let (sql, mut params) = scoped(condition, dataset);
+        let (sql, mut params) = scoped(condition, dataset.as_slice());
         params.push(SqlParam::Int(limit as i64));
         params.push(SqlParam::Int(offset as i64));
         let sql = format!(
@@ -552,43 +569,18 @@ pub trait CatalogStore: Database {
         Ok(query.fetch_all(self.pool()).await?)
     }
 
-    /// Orderable totals per dataset of the objects matching `condition`, computed in the database: from
+    /// Orderable totals per dataset of the objects matching `condition` (in `datasets` only, when not
+    /// empty), computed in the database: from
     /// the per-dataset, per-date totals when the condition reads nothing else (and `use_totals`), else
     /// from the counters on the object rows.
     async fn summary(
         &self,
         condition: &Condition,
-        dataset: Option<i64>,
+        datasets: &[i64],
         use_totals: bool,
     ) -> Result<Vec<SummaryRow>, StoreError> {
-        let (sql, params) = scoped(condition, dataset);
-        let table = if use_totals && condition.dataset_and_date_only {
-            "object_totals"
-        } else {
-            "data_objects"
-        };
-        let sums: Vec<String> = counter_columns()
-            .map(|c| format!("CAST(SUM(o.{c}) AS BIGINT)"))
-            .collect();
-        let sql = format!(
-            "SELECT o.dataset_id, {} FROM {table} o WHERE {sql} GROUP BY o.dataset_id ORDER BY o.dataset_id",
-            sums.join(", ")
-        );
-        let rows = bind_params(sqlx::query(AssertSqlSafe(sql)), &params)
-            .fetch_all(self.pool())
-            .await?;
-        rows.iter()
-            .map(|row| {
-                let mut counters = [0i64; 9];
-                for (n, counter) in counters.iter_mut().enumerate() {
-                    *counter = row.try_get(n + 1)?;
-                }
-                Ok(SummaryRow {
-                    dataset_id: row.try_get(0)?,
-                    counters,
-                })
-            })
-            .collect()
+        let mut conn = self.pool().acquire().await?;
+        summary_in(&mut conn, condition, datasets, use_totals).await
     }
 }
 
@@ -630,4 +622,58 @@ async fn write_totals(
         query.execute(&mut **tx).await?;
     }
     Ok(())
+}
+
+/// `CatalogStore::summary` on a given connection (inside a transaction).
+pub async fn summary_in(
+    conn: &mut sqlx::AnyConnection,
+    condition: &Condition,
+    datasets: &[i64],
+    use_totals: bool,
+) -> Result<Vec<SummaryRow>, StoreError> {
+    let (sql, params) = scoped(condition, datasets);
+    let table = if use_totals && condition.dataset_and_date_only {
+        "object_totals"
+    } else {
+        "data_objects"
+    };
+    let sums: Vec<String> = counter_columns()
+        .map(|c| format!("CAST(SUM(o.{c}) AS BIGINT)"))
+        .collect();
+    let sql = format!(
+        "SELECT o.dataset_id, {} FROM {table} o WHERE {sql} GROUP BY o.dataset_id ORDER BY o.dataset_id",
+        sums.join(", ")
+    );
+    let rows = bind_params(sqlx::query(AssertSqlSafe(sql)), &params)
+        .fetch_all(conn)
+        .await?;
+    rows.iter()
+        .map(|row| {
+            let mut counters = [0i64; 9];
+            for (n, counter) in counters.iter_mut().enumerate() {
+                *counter = row.try_get(n + 1)?;
+            }
+            Ok(SummaryRow {
+                dataset_id: row.try_get(0)?,
+                counters,
+            })
+        })
+        .collect()
+}
+
+/// The counter columns of a table, `prefix`ed (`"o."`) and comma-separated.
+pub(super) fn counter_list(prefix: &str) -> String {
+    counter_columns()
+        .map(|c| format!("{prefix}{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Reads the nine counters of a row starting at column `first`.
+pub(super) fn read_counters(row: &sqlx::any::AnyRow, first: usize) -> Result<Counters, StoreError> {
+    let mut counters = [0i64; 9];
+    for (n, counter) in counters.iter_mut().enumerate() {
+        *counter = row.try_get(first + n)?;
+    }
+    Ok(counters)
 }

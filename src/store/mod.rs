@@ -3,7 +3,8 @@
 //! text serves both (the traits' default methods); where they differ (locking, transaction start) each
 //! backend has its own statement. Timestamps are epoch milliseconds (`BIGINT`).
 
-mod catalog;
+pub mod basket;
+pub mod catalog;
 mod jobs;
 mod postgres;
 mod sqlite;
@@ -13,6 +14,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use sqlx::AnyPool;
 
+pub use basket::{BasketContent, BasketDatasetRecord, BasketItemRecord, BasketRecord, BasketStore};
 pub use catalog::{
     CatalogStore, DatasetRow, FileRow, NewDataset, NewFile, NewObject, ObjectRow, PropertyValue,
     SummaryRow, WriteOutcome,
@@ -82,9 +84,9 @@ pub trait Database: Send + Sync + 'static {
 }
 
 /// Everything the service persists.
-pub trait Store: Database + JobStore + CatalogStore {}
+pub trait Store: Database + JobStore + CatalogStore + BasketStore {}
 
-impl<T: Database + JobStore + CatalogStore> Store for T {}
+impl<T: Database + JobStore + CatalogStore + BasketStore> Store for T {}
 
 /// Opens the database a URL names (`sqlite://...` creates the file; `postgres://...`), without migrating.
 pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {

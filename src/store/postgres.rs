@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use sqlx::AnyPool;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 
+use super::basket::BasketStore;
 use super::catalog::CatalogStore;
 use super::jobs::{JobStore, LeasedJob, lease_job_with};
 use super::{Backend, Database, StoreError, Tx};
@@ -71,3 +72,5 @@ impl JobStore for PostgresStore {
 }
 
 impl CatalogStore for PostgresStore {}
+
+impl BasketStore for PostgresStore {}

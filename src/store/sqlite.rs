@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Connection, Executor};
 
+use super::basket::BasketStore;
 use super::catalog::CatalogStore;
 use super::jobs::{JobStore, LeasedJob, lease_job_with};
 use super::{Backend, Database, StoreError, Tx};
@@ -107,6 +108,8 @@ impl JobStore for SqliteStore {
 }
 
 impl CatalogStore for SqliteStore {}
+
+impl BasketStore for SqliteStore {}
 
 #[cfg(test)]
 mod tests {

@@ -5,6 +5,7 @@
 mod helpers;
 
 mod auth;
+mod basket;
 mod catalog;
 mod conventions;
 mod jobs;

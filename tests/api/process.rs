@@ -561,3 +561,56 @@ async fn catalog_generate_then_import_from_the_command_line() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("/no/such/folder does not exist"));
 }
+
+#[tokio::test]
+async fn adds_racing_through_two_server_processes_all_land() {
+    let app = crate::catalog::fixture::app_with_fixture().await;
+    let data_dir = app.data_dir();
+    let (mut first, first_address) = start_serve(&data_dir, app.database_url()).await;
+    let (mut second, second_address) = start_serve(&data_dir, app.database_url()).await;
+    let token = app.user_token();
+    let client = reqwest::Client::new();
+    let adds = (0..20).map(|n| {
+        let address = if n % 2 == 0 {
+            &first_address
+        } else {
+            &second_address
+        };
+        let request = client
+            .post(format!("{address}/order/basket/selection"))
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body(r#"{"selectAllOpenSearchRequest": "dataset:optical"}"#)
+            .send();
+        async move { request.await.unwrap().status() }
+    });
+    for status in futures::future::join_all(adds).await {
+        assert_eq!(status, 200);
+    }
+    let body: serde_json::Value = client
+        .get(format!("{first_address}/order/basket"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let selections = body["content"]["datasetSelections"].as_array().unwrap();
+    assert_eq!(
+        selections.len(),
+        1,
+        "one basket, one dataset selection: {body}"
+    );
+    let dates: std::collections::HashSet<&str> = selections[0]["itemsSelections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["date"].as_str().unwrap())
+        .collect();
+    assert_eq!(dates.len(), 20);
+    for child in [&mut first, &mut second] {
+        signal(child, "-TERM");
+        wait_exit(child, Duration::from_secs(15)).await;
+    }
+}

@@ -1,6 +1,6 @@
 //! The built-in catalog: import, query forms, summaries, bad queries.
 
-mod fixture;
+pub mod fixture;
 mod garbled;
 mod import;
 mod query;

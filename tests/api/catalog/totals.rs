@@ -74,15 +74,21 @@ async fn totals_and_object_scans_give_the_same_summaries() {
         let condition = search::condition(store, q).await.unwrap();
         assert!(condition.dataset_and_date_only, "{q}");
         for dataset in [None, Some(radar)] {
-            let from_totals = store.summary(&condition, dataset, true).await.unwrap();
-            let from_objects = store.summary(&condition, dataset, false).await.unwrap();
+            let from_totals = store
+                .summary(&condition, dataset.as_slice(), true)
+                .await
+                .unwrap();
+            let from_objects = store
+                .summary(&condition, dataset.as_slice(), false)
+                .await
+                .unwrap();
             assert_eq!(from_totals, from_objects, "{q} in {dataset:?}");
         }
     }
     // The changes show: rad-2 and new-1 now count in radar, each with its files.
     let condition = search::condition(store, "").await.unwrap();
     let radar_row = store
-        .summary(&condition, Some(radar), true)
+        .summary(&condition, &[radar], true)
         .await
         .unwrap()
         .remove(0);

@@ -1,0 +1,297 @@
+//! The basket: one per user, a selection per dataset, made of dated item selections frozen at their date
+//! (DESIGN §2, reference §3.4). Every change runs in one write transaction holding the basket's lock, so
+//! two adds racing for one user both land, with distinct dates.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use crate::app::AppState;
+use crate::domain::query::sql::{Condition, Dialect, ValueType, to_sql};
+use crate::domain::query::{QueryError, parse};
+use crate::domain::selection::{Selection, SelectionError, combine, freeze};
+use crate::error::AppError;
+use crate::store::basket::{self as rows, BasketItemRecord};
+use crate::store::catalog::{Counters, summary_in};
+use crate::store::{BasketContent, StoreError};
+use crate::time::Timestamp;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BasketError {
+    #[error(transparent)]
+    Selection(#[from] SelectionError),
+    #[error(transparent)]
+    Query(#[from] QueryError),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    BadDate(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<BasketError> for AppError {
+    fn from(error: BasketError) -> AppError {
+        match error {
+            BasketError::Selection(SelectionError::Empty) => {
+                AppError::ExpectationFailed(error.to_string())
+            }
+            BasketError::Selection(SelectionError::NoEngineType) | BasketError::Query(_) => {
+                AppError::unprocessable(error.to_string())
+            }
+            BasketError::NotFound(message) => AppError::NotFound(message),
+            BasketError::BadDate(message) => AppError::BadRequest(message),
+            BasketError::Store(error) => error.into(),
+        }
+    }
+}
+
+/// Compiles queries with the catalog's property types, for the store's backend.
+struct Compiler {
+    properties: HashMap<String, ValueType>,
+    dialect: Dialect,
+}
+
+impl Compiler {
+    async fn new(state: &AppState) -> Result<Compiler, StoreError> {
+        Ok(Compiler {
+            properties: state.store.property_types().await?,
+            dialect: crate::catalog::search::dialect(state.store.as_ref()),
+        })
+    }
+
+    fn compile(&self, query: &str) -> Result<Condition, QueryError> {
+        to_sql(&parse(query)?, &self.properties, self.dialect)
+    }
+}
+
+/// Adds a selection, frozen now, to every dataset where it finds orderable files. `None` when it finds
+/// none (nothing is added, no basket is created).
+pub async fn add_selection(
+    state: &AppState,
+    owner: &str,
+    selection: &Selection,
+) -> Result<Option<BasketContent>, BasketError> {
+    let query = selection.to_query()?;
+    let compiler = Compiler::new(state).await?;
+    let now = state.clock.now();
+    let frozen = freeze(&query, now);
+    let condition = compiler.compile(&frozen)?;
+    let found: Vec<_> = state
+        .store
+        .summary(&condition, &[], true)
+        .await?
+        .into_iter()
+        .filter(|row| row.counters[0] > 0)
+        .collect();
+    if found.is_empty() {
+        tracing::info!(
+            owner,
+            query,
+            "This selection contains no file that can be ordered"
+        );
+        return Ok(None);
+    }
+    let datasets: HashMap<i64, _> = state
+        .store
+        .datasets()
+        .await?
+        .into_iter()
+        .map(|d| (d.id, d))
+        .collect();
+    let selection_json = serde_json::to_string(selection).unwrap_or_default();
+
+    let mut tx = state.store.begin_write().await?;
+    let basket_id = rows::lock_basket(&mut tx, state.store.backend(), owner, true, now)
+        .await?
+        .ok_or_else(|| StoreError::Sqlx(sqlx::Error::RowNotFound))?;
+    let mut touched = Vec::new();
+    for row in found {
+        let Some(dataset) = datasets.get(&row.dataset_id) else {
+            continue;
+        };
+        let selection_id = rows::dataset_selection(
+            &mut tx,
+            basket_id,
+            dataset.id,
+            &dataset.ip_id,
+            &dataset.label,
+        )
+        .await?;
+        let taken: HashSet<Timestamp> = rows::items_of(&mut tx, selection_id)
+            .await?
+            .into_iter()
+            .map(|i| i.date)
+            .collect();
+        // Dates are the items' keys: a collision is moved on by a millisecond.
+        let mut date = now;
+        while taken.contains(&date) {
+            date = Timestamp(date.millis() + 1);
+        }
+        let (request, counters) = if date == now {
+            (frozen.clone(), row.counters)
+        } else {
+            let request = freeze(&query, date);
+            let counters = counters_in(&mut tx, &compiler.compile(&request)?, dataset.id).await?;
+            (request, counters)
+        };
+        let item = BasketItemRecord {
+            basket_dataset_id: selection_id,
+            date,
+            open_search_request: request,
+            request: query.clone(),
+            selection: selection_json.clone(),
+            counters,
+        };
+        rows::insert_item(&mut tx, &item).await?;
+        touched.push((selection_id, dataset.id));
+    }
+    refresh(&mut tx, &compiler, basket_id, &touched).await?;
+    let content = rows::load_basket(&mut tx, basket_id).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(Some(content))
+}
+
+/// Removes the item selection dated `date` (as the basket shows it) from a dataset selection; the
+/// dataset selection goes with its last item. `None` when the user has no basket.
+pub async fn remove_item(
+    state: &AppState,
+    owner: &str,
+    selection_id: i64,
+    date: &str,
+) -> Result<Option<BasketContent>, BasketError> {
+    let parsed = Timestamp::parse_iso(date.trim()).ok_or_else(|| {
+        BasketError::BadDate(format!(
+            "Invalid date {date:?}: expected an ISO-8601 date such as 2018-04-03T14:20:00.383Z"
+        ))
+    })?;
+    let compiler = Compiler::new(state).await?;
+    let mut tx = state.store.begin_write().await?;
+    let now = state.clock.now();
+    let Some(basket_id) =
+        rows::lock_basket(&mut tx, state.store.backend(), owner, false, now).await?
+    else {
+        return Ok(None);
+    };
+    let dataset_id = owned_selection(&mut tx, basket_id, selection_id).await?;
+    if !rows::delete_item(&mut tx, selection_id, parsed).await? {
+        return Err(BasketError::NotFound(format!(
+            "Dataset selection {selection_id} has no items selection dated {}",
+            parsed.to_iso()
+        )));
+    }
+    refresh(&mut tx, &compiler, basket_id, &[(selection_id, dataset_id)]).await?;
+    let content = rows::load_basket(&mut tx, basket_id).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(Some(content))
+}
+
+/// Removes a whole dataset selection. `None` when the user has no basket.
+pub async fn remove_dataset(
+    state: &AppState,
+    owner: &str,
+    selection_id: i64,
+) -> Result<Option<BasketContent>, BasketError> {
+    let mut tx = state.store.begin_write().await?;
+    let now = state.clock.now();
+    let Some(basket_id) =
+        rows::lock_basket(&mut tx, state.store.backend(), owner, false, now).await?
+    else {
+        return Ok(None);
+    };
+    owned_selection(&mut tx, basket_id, selection_id).await?;
+    rows::delete_dataset_selection(&mut tx, basket_id, selection_id).await?;
+    let content = rows::load_basket(&mut tx, basket_id).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(Some(content))
+}
+
+/// Empties and removes the user's basket (nothing to do when there is none).
+pub async fn empty(state: &AppState, owner: &str) -> Result<(), BasketError> {
+    let mut tx = state.store.begin_write().await?;
+    let now = state.clock.now();
+    if let Some(basket_id) =
+        rows::lock_basket(&mut tx, state.store.backend(), owner, false, now).await?
+    {
+        rows::delete_basket(&mut tx, basket_id).await?;
+    }
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(())
+}
+
+/// The dataset of a selection of this basket, or 404.
+async fn owned_selection(
+    tx: &mut sqlx::AnyConnection,
+    basket_id: i64,
+    selection_id: i64,
+) -> Result<i64, BasketError> {
+    let content = rows::load_basket(tx, basket_id).await?;
+    content
+        .datasets
+        .iter()
+        .find(|(selection, _)| selection.id == selection_id)
+        .map(|(selection, _)| selection.dataset_id)
+        .ok_or_else(|| {
+            BasketError::NotFound(format!(
+                "Dataset selection {selection_id} is not in your basket"
+            ))
+        })
+}
+
+/// The counters of the objects of one dataset matching a condition.
+async fn counters_in(
+    tx: &mut sqlx::AnyConnection,
+    condition: &Condition,
+    dataset_id: i64,
+) -> Result<Counters, StoreError> {
+    let rows = summary_in(tx, condition, &[dataset_id], true).await?;
+    Ok(rows.first().map_or([0; 9], |row| row.counters))
+}
+
+/// Rebuilds dataset selections `(id, dataset)` from their items: the OR of their requests in canonical
+/// form, counted in its own dataset only (an object selected twice counts once). A selection of one item
+/// counts what its item counts; selections with the same items are counted by one query; a selection
+/// without items goes.
+async fn refresh(
+    tx: &mut sqlx::AnyConnection,
+    compiler: &Compiler,
+    basket_id: i64,
+    selections: &[(i64, i64)],
+) -> Result<(), BasketError> {
+    let mut groups: BTreeMap<String, Vec<(i64, i64)>> = BTreeMap::new();
+    for &(selection_id, dataset_id) in selections {
+        let items = rows::items_of(tx, selection_id).await?;
+        let requests: Vec<&str> = items
+            .iter()
+            .map(|i| i.open_search_request.as_str())
+            .collect();
+        match items.as_slice() {
+            [] => {
+                rows::delete_dataset_selection(tx, basket_id, selection_id).await?;
+            }
+            [only] => {
+                rows::update_dataset_selection(
+                    tx,
+                    selection_id,
+                    &combine(&requests),
+                    &only.counters,
+                )
+                .await?
+            }
+            _ => groups
+                .entry(combine(&requests))
+                .or_default()
+                .push((selection_id, dataset_id)),
+        }
+    }
+    for (request, members) in groups {
+        let datasets: Vec<i64> = members.iter().map(|(_, dataset)| *dataset).collect();
+        let found = summary_in(tx, &compiler.compile(&request)?, &datasets, true).await?;
+        for (selection_id, dataset_id) in members {
+            let counters = found
+                .iter()
+                .find(|row| row.dataset_id == dataset_id)
+                .map_or([0; 9], |row| row.counters);
+            rows::update_dataset_selection(tx, selection_id, &request, &counters).await?;
+        }
+    }
+    Ok(())
+}
