@@ -1,0 +1,120 @@
+//! Jobs across processes: released at shutdown, taken over after a crash, mail over real SMTP.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::process::Command;
+
+use super::*;
+use crate::helpers::{files_in, spawn_app, wait_until};
+
+#[tokio::test]
+async fn sigterm_releases_the_jobs_a_worker_holds() {
+    let app = spawn_app().await;
+    let smtp = hanging_smtp_server().await;
+    queue_mail(&app, "held at shutdown").await;
+    let worker_dir = tempfile::tempdir().unwrap();
+    let mut worker = start_worker(&app, worker_dir.path(), &smtp);
+    wait_until_leased(&app).await;
+
+    signal(&worker, "-TERM");
+    let status = wait_exit(&mut worker, Duration::from_secs(20)).await;
+    assert!(status.success(), "{status}");
+    let jobs = app.jobs().await;
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0].leased_by, None, "released");
+    assert_eq!(
+        jobs[0].attempts, 0,
+        "a released job does not count an attempt"
+    );
+}
+
+#[tokio::test]
+async fn a_mail_job_leased_by_a_killed_process_is_sent_by_another_after_the_lease() {
+    let app = spawn_app().await;
+    let smtp = hanging_smtp_server().await;
+    queue_mail(&app, "survives a crash").await;
+
+    let first_dir = tempfile::tempdir().unwrap();
+    let mut first = start_worker(&app, first_dir.path(), &smtp);
+    wait_until_leased(&app).await;
+    signal(&first, "-KILL");
+    wait_exit(&mut first, Duration::from_secs(10)).await;
+    assert!(
+        app.jobs().await[0].leased_by.is_some(),
+        "still leased by the dead process"
+    );
+
+    let second_dir = tempfile::tempdir().unwrap();
+    let _second = start_worker(&app, second_dir.path(), "");
+    let outbox = second_dir.path().join("outbox");
+    wait_until(
+        Duration::from_secs(30),
+        "the second worker to send the mail",
+        || async { app.jobs().await.is_empty() && files_in(&outbox).len() == 1 },
+    )
+    .await;
+    let text = std::fs::read_to_string(&files_in(&outbox)[0]).unwrap();
+    assert!(text.contains("Subject: survives a crash"), "{text}");
+}
+
+#[tokio::test]
+async fn a_mail_reaches_a_real_smtp_server() {
+    let Some(python) = aiosmtpd_python() else {
+        assert!(
+            std::env::var("REGARDS_TEST_REQUIRE_SMTP").is_err(),
+            "aiosmtpd is required (REGARDS_TEST_REQUIRE_SMTP is set) but not found"
+        );
+        use std::io::Write;
+        let _ = std::io::stderr()
+            .write_all(b"note: aiosmtpd not found (run .ci/run or set REGARDS_TEST_PYTHON): SMTP test skipped\n");
+        return;
+    };
+    let port = TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let maildir = tempfile::tempdir().unwrap();
+    let mut server = Command::new(&python)
+        .args([
+            "-m",
+            "aiosmtpd",
+            "-n",
+            "-l",
+            &format!("127.0.0.1:{port}"),
+            "-c",
+            "aiosmtpd.handlers.Mailbox",
+        ])
+        .arg(maildir.path().join("mail"))
+        .kill_on_drop(true)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until(Duration::from_secs(15), "aiosmtpd to listen", || async {
+        tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+    })
+    .await;
+
+    let app = crate::helpers::spawn_app_with(|config| {
+        config.mail.smtp_url = format!("smtp://127.0.0.1:{port}")
+    })
+    .await;
+    queue_mail(&app, "Order number 42 is confirmed").await;
+    assert_eq!(app.run_pending_jobs().await, 1);
+    assert!(app.jobs().await.is_empty(), "{:?}", app.jobs().await);
+
+    let delivered = files_in(&maildir.path().join("mail").join("new"));
+    assert_eq!(delivered.len(), 1);
+    let text = std::fs::read_to_string(&delivered[0]).unwrap();
+    assert!(
+        text.contains("Subject: Order number 42 is confirmed"),
+        "{text}"
+    );
+    server.kill().await.unwrap();
+}
