@@ -177,6 +177,23 @@ async fn bad_items_are_reported_with_their_place_and_the_import_goes_on() {
     assert_eq!(matching(&app, "").await, ["good"]);
 }
 
+async fn post_import(
+    app: &crate::helpers::TestApp,
+    token: Option<&str>,
+    content_type: &str,
+    body: String,
+) -> reqwest::Response {
+    let mut request = app
+        .client
+        .post(app.url("/catalog/import"))
+        .header("content-type", content_type)
+        .body(body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request.send().await.unwrap()
+}
+
 #[tokio::test]
 async fn http_import_takes_json_and_streamed_ndjson_for_admins_only() {
     let app = spawn_app().await;
@@ -185,14 +202,9 @@ async fn http_import_takes_json_and_streamed_ndjson_for_admins_only() {
         item("h-1", "web", json!({"title": "From HTTP"}), json!({"data": {"href": href}})),
         item("h-2", "web", json!({}), json!({"data": {"href": "relative/x.dat"}})),
     ]});
-    let response = app
-        .client
-        .post(app.url("/catalog/import"))
-        .bearer_auth(app.admin_token())
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let (admin, user) = (app.admin_token(), app.user_token());
+    let json = "application/json";
+    let response = post_import(&app, Some(&admin), json, body.to_string()).await;
     assert_eq!(response.status(), 200);
     let report: Value = response.json().await.unwrap();
     assert_eq!(report["content"]["imported"], 1);
@@ -206,15 +218,7 @@ async fn http_import_takes_json_and_streamed_ndjson_for_admins_only() {
     let collection = collection("web", "Web collection").to_string();
     let second = item("h-3", "web", json!({}), json!({"data": {"href": href}})).to_string();
     let ndjson = format!("{collection}\n{{oops\n{second}\n");
-    let response = app
-        .client
-        .post(app.url("/catalog/import"))
-        .bearer_auth(app.admin_token())
-        .header("content-type", "application/x-ndjson")
-        .body(ndjson)
-        .send()
-        .await
-        .unwrap();
+    let response = post_import(&app, Some(&admin), "application/x-ndjson", ndjson).await;
     assert_eq!(response.status(), 200);
     let report: Value = response.json().await.unwrap();
     assert_eq!(report["content"]["imported"], 1);
@@ -234,31 +238,11 @@ async fn http_import_takes_json_and_streamed_ndjson_for_admins_only() {
         .unwrap();
     assert_eq!(datasets["content"][0]["content"]["label"], "Web collection");
 
-    let as_user = app
-        .client
-        .post(app.url("/catalog/import"))
-        .bearer_auth(app.user_token())
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let as_user = post_import(&app, Some(&user), json, body.to_string()).await;
     assert_eq!(as_user.status(), 403);
-    let anonymous = app
-        .client
-        .post(app.url("/catalog/import"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let anonymous = post_import(&app, None, json, body.to_string()).await;
     assert_eq!(anonymous.status(), 401);
-    let garbage = app
-        .client
-        .post(app.url("/catalog/import"))
-        .bearer_auth(app.admin_token())
-        .body("[1, 2")
-        .send()
-        .await
-        .unwrap();
+    let garbage = post_import(&app, Some(&admin), "text/plain", "[1, 2".into()).await;
     assert_eq!(garbage.status(), 200);
     let report: Value = garbage.json().await.unwrap();
     assert_eq!(report["content"]["rejected"], 1);

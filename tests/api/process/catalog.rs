@@ -47,26 +47,14 @@ async fn serve_demo_prints_tokens_that_open_the_demo_catalog() {
     .await
     .expect("the demo did not print its welcome in time");
     let (address, token) = (address.unwrap(), token.unwrap());
-    let client = reqwest::Client::new();
-    let search: serde_json::Value = client
-        .get(format!("{address}/catalog/search?q=dataset:synthetic-1"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let search: serde_json::Value = fetch_json(
+        &format!("{address}/catalog/search?q=dataset:synthetic-1"),
+        &token,
+    )
+    .await;
     assert_eq!(search["metadata"]["totalElements"], 150, "{search}");
-    let summary: serde_json::Value = client
-        .get(format!("{address}/catalog/summary"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let summary: serde_json::Value =
+        fetch_json(&format!("{address}/catalog/summary"), &token).await;
     assert_eq!(summary["content"]["objectsCount"], 300, "{summary}");
     assert_eq!(summary["content"]["filesCount"], 600);
     signal(&child, "-TERM");
@@ -78,15 +66,8 @@ async fn serve_demo_prints_tokens_that_open_the_demo_catalog() {
 
     // A second start on the same data dir finds the catalog and imports nothing more.
     let (mut again, address) = start_serve(&dir.path().join("data"), &database.url).await;
-    let datasets: serde_json::Value = client
-        .get(format!("{address}/catalog/datasets"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let datasets: serde_json::Value =
+        fetch_json(&format!("{address}/catalog/datasets"), &token).await;
     assert_eq!(
         datasets["metadata"]["totalElements"], 2,
         "the token survives the restart: {datasets}"
@@ -192,15 +173,8 @@ async fn adds_racing_through_two_server_processes_all_land() {
     for status in futures::future::join_all(adds).await {
         assert_eq!(status, 200);
     }
-    let body: serde_json::Value = client
-        .get(format!("{first_address}/order/basket"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body: serde_json::Value =
+        fetch_json(&format!("{first_address}/order/basket"), &token).await;
     let selections = body["content"]["datasetSelections"].as_array().unwrap();
     assert_eq!(
         selections.len(),

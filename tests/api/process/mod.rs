@@ -155,3 +155,16 @@ pub fn aiosmtpd_python() -> Option<String> {
             .is_ok_and(|out| out.status.success())
     })
 }
+
+/// GETs a URL with a bearer token and reads the JSON answer.
+pub async fn fetch_json(url: &str, token: &str) -> serde_json::Value {
+    reqwest::Client::new()
+        .get(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
