@@ -1,0 +1,78 @@
+//! Summaries: orderable totals per dataset of the objects matching a condition, from the object rows or
+//! from the per-dataset, per-date totals.
+
+use sqlx::{AssertSqlSafe, Row};
+
+use super::{Counters, SummaryRow, bind_params, counter_columns};
+use crate::domain::query::sql::{Condition, SqlParam};
+use crate::store::StoreError;
+
+/// The query's condition, restricted to some datasets when given (none: every dataset), and the
+/// parameters for it.
+pub(super) fn scoped(condition: &Condition, datasets: &[i64]) -> (String, Vec<SqlParam>) {
+    let mut params = condition.params.clone();
+    let mut sql = condition.sql.clone();
+    if !datasets.is_empty() {
+        let mut list = Vec::with_capacity(datasets.len());
+        for dataset in datasets {
+            params.push(SqlParam::Int(*dataset));
+            list.push(format!("${}", params.len()));
+        }
+        sql = format!("o.dataset_id IN ({}) AND {sql}", list.join(", "));
+    }
+    (sql, params)
+}
+
+/// `CatalogStore::summary` on a given connection (inside a transaction).
+pub async fn summary_in(
+    conn: &mut sqlx::AnyConnection,
+    condition: &Condition,
+    datasets: &[i64],
+    use_totals: bool,
+) -> Result<Vec<SummaryRow>, StoreError> {
+    let (sql, params) = scoped(condition, datasets);
+    let table = if use_totals && condition.dataset_and_date_only {
+        "object_totals"
+    } else {
+        "data_objects"
+    };
+    let sums: Vec<String> = counter_columns()
+        .map(|c| format!("CAST(SUM(o.{c}) AS BIGINT)"))
+        .collect();
+    let sql = format!(
+        "SELECT o.dataset_id, {} FROM {table} o WHERE {sql} GROUP BY o.dataset_id ORDER BY o.dataset_id",
+        sums.join(", ")
+    );
+    let rows = bind_params(sqlx::query(AssertSqlSafe(sql)), &params)
+        .fetch_all(conn)
+        .await?;
+    rows.iter()
+        .map(|row| {
+            let mut counters = [0i64; 9];
+            for (n, counter) in counters.iter_mut().enumerate() {
+                *counter = row.try_get(n + 1)?;
+            }
+            Ok(SummaryRow {
+                dataset_id: row.try_get(0)?,
+                counters,
+            })
+        })
+        .collect()
+}
+
+/// The counter columns of a table, `prefix`ed (`"o."`) and comma-separated.
+pub fn counter_list(prefix: &str) -> String {
+    counter_columns()
+        .map(|c| format!("{prefix}{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Reads the nine counters of a row starting at column `first`.
+pub fn read_counters(row: &sqlx::any::AnyRow, first: usize) -> Result<Counters, StoreError> {
+    let mut counters = [0i64; 9];
+    for (n, counter) in counters.iter_mut().enumerate() {
+        *counter = row.try_get(first + n)?;
+    }
+    Ok(counters)
+}
