@@ -26,6 +26,7 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// Base of the links in emails and metalinks: `http.public_url`, else the address actually bound.
     pub public_url: Arc<str>,
+    pub storages: crate::storage::Storages,
 }
 
 impl AppState {
@@ -46,7 +47,9 @@ impl AppState {
         let keys = TokenKeys::new(&secret, &config.auth.tenant);
         let mailer = Mailer::from_config(&config)?;
         let public_url = public_url(&config, bound);
+        let storages = crate::storage::Storages::from_config(&config.storages);
         Ok(AppState {
+            storages,
             config: Arc::new(config),
             store,
             keys: Arc::new(keys),

@@ -15,5 +15,7 @@ pub mod error;
 pub mod http;
 pub mod jobs;
 pub mod notify;
+pub mod orders;
+pub mod storage;
 pub mod store;
 pub mod time;

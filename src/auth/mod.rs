@@ -9,4 +9,4 @@ mod token;
 pub use extract::{Admin, Exploit, RegisteredUser};
 pub use role::Role;
 pub use secret::load_or_create_secret;
-pub use token::{AuthError, Caller, TokenKeys};
+pub use token::{AuthError, Caller, OrderGrant, TokenKeys};

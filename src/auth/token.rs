@@ -50,6 +50,23 @@ pub enum AuthError {
     RoleTooLow { actual: Role, required: Role },
 }
 
+/// Claims of a public order token (sent by email, carried by metalink URLs).
+#[derive(Debug, Serialize, Deserialize)]
+struct OrderClaims {
+    sub: String,
+    #[serde(rename = "orderId")]
+    order_id: i64,
+    typ: String,
+    exp: i64,
+}
+
+/// What a valid order token grants: the files of this order of this owner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderGrant {
+    pub owner: String,
+    pub order_id: i64,
+}
+
 /// Signs and checks tokens with the service secret.
 pub struct TokenKeys {
     encoding: EncodingKey,
@@ -78,6 +95,43 @@ impl TokenKeys {
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS512), &claims, &self.encoding)
             .expect("HS512 signing with an in-memory key cannot fail")
+    }
+
+    /// A public token for one order of `owner`, valid until the order expires.
+    pub fn order_token(&self, owner: &str, order_id: i64, expires: Timestamp) -> String {
+        let claims = OrderClaims {
+            sub: owner.to_owned(),
+            order_id,
+            typ: "order".to_owned(),
+            exp: expires.millis() / 1000,
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS512), &claims, &self.encoding)
+            .expect("HS512 signing with an in-memory key cannot fail")
+    }
+
+    /// Checks an order token: signature, expiry, type. Stateless.
+    pub fn verify_order(&self, token: &str, now: Timestamp) -> Result<OrderGrant, AuthError> {
+        let mut validation = Validation::new(Algorithm::HS512);
+        validation.validate_exp = false;
+        validation.required_spec_claims.clear();
+        let claims = jsonwebtoken::decode::<OrderClaims>(token, &self.decoding, &validation)
+            .map_err(|error| match error.kind() {
+                jsonwebtoken::errors::ErrorKind::Json(_) => {
+                    AuthError::Invalid("not an order token".into())
+                }
+                _ => AuthError::Invalid(describe(&error)),
+            })?
+            .claims;
+        if claims.typ != "order" {
+            return Err(AuthError::Invalid("not an order token".into()));
+        }
+        if claims.exp * 1000 <= now.millis() {
+            return Err(AuthError::Expired);
+        }
+        Ok(OrderGrant {
+            owner: claims.sub,
+            order_id: claims.order_id,
+        })
     }
 
     /// Checks a bearer token's signature, expiry (against `now`), type and role.
@@ -160,6 +214,32 @@ mod tests {
         assert_eq!(
             keys().verify_access("not.a.token", now),
             Err(AuthError::Invalid("malformed token".into()))
+        );
+    }
+
+    #[test]
+    fn order_tokens_open_one_order_and_are_not_access_tokens() {
+        let now = Timestamp(1_700_000_000_000);
+        let token = keys().order_token("a@b.c", 42, now.plus(Duration::from_secs(60)));
+        assert_eq!(
+            keys().verify_order(&token, now),
+            Ok(OrderGrant {
+                owner: "a@b.c".into(),
+                order_id: 42
+            })
+        );
+        assert_eq!(
+            keys().verify_order(&token, now.plus(Duration::from_secs(61))),
+            Err(AuthError::Expired)
+        );
+        assert!(
+            keys().verify_access(&token, now).is_err(),
+            "never a bearer token"
+        );
+        let access = keys().access_token("a@b.c", Role::Admin, Duration::from_secs(60), now);
+        assert_eq!(
+            keys().verify_order(&access, now),
+            Err(AuthError::Invalid("not an order token".into()))
         );
     }
 

@@ -7,6 +7,7 @@ pub mod extract;
 mod health;
 mod metrics;
 mod normalize;
+mod orders;
 pub mod resource;
 
 use std::sync::OnceLock;
@@ -44,6 +45,7 @@ pub type App = MapRequest<Router, fn(Request) -> Request>;
         (name = "operations", description = "Health, metrics and this description; no token needed."),
         (name = "catalog", description = "The built-in catalog: datasets, data objects and their files."),
         (name = "basket", description = "The caller's basket: selections of data objects, per dataset."),
+        (name = "orders", description = "Orders: made from the basket, processed in sub-orders, downloaded."),
     )
 )]
 struct ApiDoc;
@@ -74,6 +76,7 @@ fn routes() -> (Router<AppState>, OpenApiDoc) {
         .routes(routes!(openapi_json))
         .merge(catalog::router())
         .merge(basket::router())
+        .merge(orders::router())
         .split_for_parts()
 }
 

@@ -3,7 +3,13 @@
 //! out and another worker takes the job over; failures retry with backoff and keep their last error.
 //! Every job kind is registered in `dispatch` below.
 
+pub mod expand;
+pub mod expire;
 pub mod mail;
+pub mod purge;
+pub mod remind;
+pub mod schedule;
+pub mod stage;
 mod worker;
 
 use std::future::Future;
@@ -25,10 +31,23 @@ pub trait Job: Serialize + DeserializeOwned + Send + Sync + 'static {
 
     /// Does the work. May run more than once (after a crash, or a retry): it must be idempotent.
     fn run(self, state: &AppState) -> impl Future<Output = anyhow::Result<()>> + Send;
+
+    /// The order this job works for: when the job runs out of attempts, that order FAILS with its error.
+    fn order_id(&self) -> Option<i64> {
+        None
+    }
 }
 
 /// Every registered kind, for the metrics.
-pub const KINDS: &[&str] = &[mail::SendMail::KIND];
+pub const KINDS: &[&str] = &[
+    mail::SendMail::KIND,
+    expand::ExpandOrder::KIND,
+    stage::StageSubOrder::KIND,
+    schedule::ScheduleUser::KIND,
+    expire::ExpireOrder::KIND,
+    purge::PurgeOrder::KIND,
+    remind::Remind::KIND,
+];
 
 /// The row for `job`, due at `run_at`.
 pub fn new_job<J: Job>(job: &J, run_at: Timestamp) -> NewJob {
@@ -50,7 +69,25 @@ async fn run_as<J: Job>(payload: &str, state: &AppState) -> anyhow::Result<()> {
 async fn dispatch(kind: &str, payload: &str, state: &AppState) -> anyhow::Result<()> {
     match kind {
         mail::SendMail::KIND => run_as::<mail::SendMail>(payload, state).await,
+        expand::ExpandOrder::KIND => run_as::<expand::ExpandOrder>(payload, state).await,
+        stage::StageSubOrder::KIND => run_as::<stage::StageSubOrder>(payload, state).await,
+        schedule::ScheduleUser::KIND => run_as::<schedule::ScheduleUser>(payload, state).await,
+        expire::ExpireOrder::KIND => run_as::<expire::ExpireOrder>(payload, state).await,
+        purge::PurgeOrder::KIND => run_as::<purge::PurgeOrder>(payload, state).await,
+        remind::Remind::KIND => run_as::<remind::Remind>(payload, state).await,
         other => anyhow::bail!("unknown job kind {other:?}"),
+    }
+}
+
+fn order_as<J: Job>(payload: &str) -> Option<i64> {
+    serde_json::from_str::<J>(payload).ok()?.order_id()
+}
+
+/// The order a job works for, if any.
+pub(crate) fn order_of(kind: &str, payload: &str) -> Option<i64> {
+    match kind {
+        expand::ExpandOrder::KIND => order_as::<expand::ExpandOrder>(payload),
+        _ => None,
     }
 }
 

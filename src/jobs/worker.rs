@@ -116,6 +116,9 @@ impl Runner {
                         .await?;
                     metrics::counter!("jobs_total", "kind" => kind, "outcome" => "failed")
                         .increment(1);
+                    if let Some(order_id) = super::order_of(&job.kind, &job.payload) {
+                        crate::orders::lifecycle::fail(&self.state, order_id, &message).await?;
+                    }
                 } else {
                     let retry_at = now.plus(backoff(job.attempts));
                     tracing::warn!(id = job.id, kind = %job.kind, attempts = job.attempts, error = %message,
@@ -158,6 +161,19 @@ pub fn spawn_workers(state: &AppState, count: usize, shutdown: CancellationToken
         });
     }
     let mut workers = JoinSet::new();
+    if count > 0 {
+        let state = state.clone();
+        tokio::spawn(async move {
+            if let Err(error) =
+                crate::orders::lifecycle::queue_remind(&state, state.clock.now()).await
+            {
+                tracing::warn!(
+                    error = format!("{error:#}"),
+                    "cannot queue the reminder job"
+                );
+            }
+        });
+    }
     for n in 0..count {
         let runner = Runner::new(
             state.clone(),

@@ -293,3 +293,56 @@ pub async fn delete_basket(tx: &mut AnyConnection, basket_id: i64) -> Result<(),
         .await?;
     Ok(())
 }
+
+/// Gives the basket another owner: an ordered basket becomes `ORDER_<id>`, kept for restart.
+pub async fn rename_basket(
+    tx: &mut AnyConnection,
+    basket_id: i64,
+    owner: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE baskets SET owner = $2 WHERE id = $1")
+        .bind(basket_id)
+        .bind(owner)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+/// A copy of a basket (its selections and items) under another owner; returns the copy's id.
+pub async fn copy_basket(
+    tx: &mut AnyConnection,
+    basket_id: i64,
+    owner: &str,
+    now: Timestamp,
+) -> Result<i64, StoreError> {
+    let copy: i64 =
+        sqlx::query_scalar("INSERT INTO baskets (owner, created_at) VALUES ($1, $2) RETURNING id")
+            .bind(owner)
+            .bind(now.millis())
+            .fetch_one(&mut *tx)
+            .await?;
+    let content = load_basket(tx, basket_id).await?;
+    for (selection, items) in content.datasets {
+        let id = dataset_selection(
+            tx,
+            copy,
+            selection.dataset_id,
+            &selection.dataset_ip_id,
+            &selection.dataset_label,
+        )
+        .await?;
+        update_dataset_selection(tx, id, &selection.open_search_request, &selection.counters)
+            .await?;
+        for item in items {
+            insert_item(
+                tx,
+                &BasketItemRecord {
+                    basket_dataset_id: id,
+                    ..item
+                },
+            )
+            .await?;
+        }
+    }
+    Ok(copy)
+}

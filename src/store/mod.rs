@@ -6,8 +6,10 @@
 pub mod basket;
 pub mod catalog;
 mod jobs;
+pub mod orders;
 mod postgres;
 mod sqlite;
+pub mod suborders;
 
 use std::sync::Arc;
 
@@ -20,6 +22,8 @@ pub use catalog::{
     SummaryRow, WriteOutcome,
 };
 pub use jobs::{JobCount, JobStore, LeasedJob, NewJob, enqueue};
+pub use orders::{DatasetTaskRow, OrderRow, OrderStore};
+pub use suborders::{OrderFileRow, SubOrderRow};
 
 /// A transaction on either backend.
 pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
@@ -84,9 +88,9 @@ pub trait Database: Send + Sync + 'static {
 }
 
 /// Everything the service persists.
-pub trait Store: Database + JobStore + CatalogStore + BasketStore {}
+pub trait Store: Database + JobStore + CatalogStore + BasketStore + OrderStore {}
 
-impl<T: Database + JobStore + CatalogStore + BasketStore> Store for T {}
+impl<T: Database + JobStore + CatalogStore + BasketStore + OrderStore> Store for T {}
 
 /// Opens the database a URL names (`sqlite://...` creates the file; `postgres://...`), without migrating.
 pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {

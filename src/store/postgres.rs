@@ -10,6 +10,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use super::basket::BasketStore;
 use super::catalog::CatalogStore;
 use super::jobs::{JobStore, LeasedJob, lease_job_with};
+use super::orders::OrderStore;
 use super::{Backend, Database, StoreError, Tx};
 use crate::time::Timestamp;
 
@@ -74,3 +75,5 @@ impl JobStore for PostgresStore {
 impl CatalogStore for PostgresStore {}
 
 impl BasketStore for PostgresStore {}
+
+impl OrderStore for PostgresStore {}

@@ -11,6 +11,7 @@ use sqlx::{AnyPool, ConnectOptions, Connection, Executor};
 use super::basket::BasketStore;
 use super::catalog::CatalogStore;
 use super::jobs::{JobStore, LeasedJob, lease_job_with};
+use super::orders::OrderStore;
 use super::{Backend, Database, StoreError, Tx};
 use crate::time::Timestamp;
 
@@ -110,6 +111,8 @@ impl JobStore for SqliteStore {
 impl CatalogStore for SqliteStore {}
 
 impl BasketStore for SqliteStore {}
+
+impl OrderStore for SqliteStore {}
 
 #[cfg(test)]
 mod tests {

@@ -235,6 +235,17 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// The mail jobs only (a worker process queues its own reminder job at start).
+    pub async fn mail_jobs(&self) -> Vec<JobRow> {
+        self.jobs()
+            .await
+            .into_iter()
+            .filter(|job| job.kind == "mail")
+            .collect()
+    }
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct JobRow {
     pub kind: String,

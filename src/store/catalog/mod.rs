@@ -341,6 +341,32 @@ pub trait CatalogStore: Database {
         rows.iter().map(ObjectRow::from_row_any).collect()
     }
 
+    /// (id, ipId, providerId) of the objects of a dataset matching `condition` with an id above `after`,
+    /// in id order: how an order's expansion pages through its selection.
+    async fn object_refs_after(
+        &self,
+        condition: &Condition,
+        dataset: i64,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<(i64, String, String)>, StoreError> {
+        let (sql, mut params) = scoped(condition, &[dataset]);
+        params.push(SqlParam::Int(after));
+        params.push(SqlParam::Int(limit));
+        let sql = format!(
+            "SELECT o.id, o.ip_id, o.provider_id FROM data_objects o
+             WHERE {sql} AND o.id > ${} ORDER BY o.id LIMIT ${}",
+            params.len() - 1,
+            params.len()
+        );
+        let rows = bind_params(sqlx::query(AssertSqlSafe(sql)), &params)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)))
+            .collect()
+    }
+
     async fn files_of(&self, object_ids: &[i64]) -> Result<Vec<FileRow>, StoreError> {
         if object_ids.is_empty() {
             return Ok(Vec::new());

@@ -21,7 +21,7 @@ async fn sigterm_releases_the_jobs_a_worker_holds() {
     signal(&worker, "-TERM");
     let status = wait_exit(&mut worker, Duration::from_secs(20)).await;
     assert!(status.success(), "{status}");
-    let jobs = app.jobs().await;
+    let jobs = app.mail_jobs().await;
     assert_eq!(jobs.len(), 1);
     assert_eq!(jobs[0].leased_by, None, "released");
     assert_eq!(
@@ -42,7 +42,7 @@ async fn a_mail_job_leased_by_a_killed_process_is_sent_by_another_after_the_leas
     signal(&first, "-KILL");
     wait_exit(&mut first, Duration::from_secs(10)).await;
     assert!(
-        app.jobs().await[0].leased_by.is_some(),
+        app.mail_jobs().await[0].leased_by.is_some(),
         "still leased by the dead process"
     );
 
@@ -52,7 +52,7 @@ async fn a_mail_job_leased_by_a_killed_process_is_sent_by_another_after_the_leas
     wait_until(
         Duration::from_secs(30),
         "the second worker to send the mail",
-        || async { app.jobs().await.is_empty() && files_in(&outbox).len() == 1 },
+        || async { app.mail_jobs().await.is_empty() && files_in(&outbox).len() == 1 },
     )
     .await;
     let text = std::fs::read_to_string(&files_in(&outbox)[0]).unwrap();
@@ -107,7 +107,11 @@ async fn a_mail_reaches_a_real_smtp_server() {
     .await;
     queue_mail(&app, "Order number 42 is confirmed").await;
     assert_eq!(app.run_pending_jobs().await, 1);
-    assert!(app.jobs().await.is_empty(), "{:?}", app.jobs().await);
+    assert!(
+        app.mail_jobs().await.is_empty(),
+        "{:?}",
+        app.mail_jobs().await
+    );
 
     let delivered = files_in(&maildir.path().join("mail").join("new"));
     assert_eq!(delivered.len(), 1);

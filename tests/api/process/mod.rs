@@ -130,7 +130,7 @@ pub async fn wait_until_leased(app: &TestApp) {
         Duration::from_secs(30),
         "the worker to lease the job",
         || async {
-            app.jobs()
+            app.mail_jobs()
                 .await
                 .first()
                 .is_some_and(|job| job.leased_by.is_some())

@@ -1,0 +1,118 @@
+//! The user actions on an order: pause, resume, delete, remove, restart, retry. Each locks the order,
+//! checks the rule of `domain::order::check` (the same rule that gives the order its links), changes it
+//! and queues what follows, in one transaction.
+
+use super::{OrderError, OrderRequest, allowed, create_from_basket, queue, queue_schedule};
+use crate::app::AppState;
+use crate::auth::Caller;
+use crate::domain::order::{Action, OrderStatus};
+use crate::jobs::purge::PurgeOrder;
+use crate::store::Tx;
+use crate::store::basket as baskets;
+use crate::store::orders::{self as rows, OrderRow};
+use crate::time::Timestamp;
+
+/// Locks the order and checks the action; the transaction goes on with it.
+pub(super) async fn locked(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    action: Action,
+) -> Result<(Tx, OrderRow), OrderError> {
+    let mut tx = state.store.begin_write().await?;
+    let order = rows::lock_order(&mut tx, state.store.backend(), id)
+        .await?
+        .ok_or(OrderError::NotFound(id))?;
+    allowed(&order, action, caller)?;
+    Ok((tx, order))
+}
+
+pub async fn pause(state: &AppState, caller: &Caller, id: i64) -> Result<(), OrderError> {
+    let (mut tx, _) = locked(state, caller, id, Action::Pause).await?;
+    // Staging jobs see it at their next batch and leave their sub-order waiting.
+    rows::set_status(&mut tx, id, OrderStatus::Paused, None, state.clock.now()).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn resume(state: &AppState, caller: &Caller, id: i64) -> Result<(), OrderError> {
+    let (mut tx, order) = locked(state, caller, id, Action::Resume).await?;
+    let now = state.clock.now();
+    rows::set_status(&mut tx, id, OrderStatus::Running, None, now).await?;
+    super::progress::settle(&mut tx, id, now).await?;
+    queue_schedule(&mut tx, &order.owner, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Stops an order for good: its sub-orders give back their slots at once; its copies and files go in a
+/// purge job.
+async fn cancel(tx: &mut Tx, order: &OrderRow, now: Timestamp) -> Result<(), OrderError> {
+    sqlx::query("UPDATE sub_orders SET state = 'CANCELLED', ended_at = $2 WHERE order_id = $1 AND state <> 'CANCELLED'")
+        .bind(order.id)
+        .bind(now.millis())
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("UPDATE orders SET available_files = 0 WHERE id = $1")
+        .bind(order.id)
+        .execute(&mut **tx)
+        .await?;
+    queue(tx, &PurgeOrder { order_id: order.id }, now).await?;
+    queue_schedule(tx, &order.owner, now).await?;
+    Ok(())
+}
+
+pub async fn delete(state: &AppState, caller: &Caller, id: i64) -> Result<(), OrderError> {
+    let (mut tx, order) = locked(state, caller, id, Action::Delete).await?;
+    let now = state.clock.now();
+    rows::set_status(&mut tx, id, OrderStatus::Deleted, None, now).await?;
+    cancel(&mut tx, &order, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Admin: the order row goes (its basket too); its files go in the purge job.
+pub async fn remove(state: &AppState, caller: &Caller, id: i64) -> Result<(), OrderError> {
+    let (mut tx, order) = locked(state, caller, id, Action::Remove).await?;
+    let now = state.clock.now();
+    cancel(&mut tx, &order, now).await?;
+    if let Some(basket_id) = order.basket_id {
+        baskets::delete_basket(&mut tx, basket_id).await?;
+    }
+    sqlx::query("DELETE FROM sub_orders WHERE order_id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM dataset_tasks WHERE order_id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM orders WHERE id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A new order, for the same owner, from a copy of the basket the order consumed.
+pub async fn restart(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    request: &OrderRequest,
+) -> Result<OrderRow, OrderError> {
+    let (mut tx, order) = locked(state, caller, id, Action::Restart).await?;
+    let now = state.clock.now();
+    let basket_id = order.basket_id.ok_or(OrderError::EmptyBasket)?;
+    let copy = baskets::copy_basket(
+        &mut tx,
+        basket_id,
+        &format!("RESTART_ORDER_{id}_{}", now.millis()),
+        now,
+    )
+    .await?;
+    let new_order = create_from_basket(state, &mut tx, &order.owner, copy, request, now).await?;
+    tx.commit().await?;
+    Ok(new_order)
+}

@@ -1,0 +1,164 @@
+//! The emails of an order: created (with the public metalink link and its order token), a sub-order
+//! ready, a reminder of files waiting, expired. Each is a mail job queued in the transaction that causes
+//! it: sent only if that commits, retried when the mail server fails, never failing the order.
+
+use crate::app::AppState;
+use crate::jobs::mail::queue_mail;
+use crate::notify::Email;
+use crate::store::orders::OrderRow;
+use crate::store::suborders::SubOrderRow;
+use crate::store::{StoreError, Tx};
+use crate::time::Timestamp;
+
+/// The public metalink URL of an order, with a token valid until the order expires.
+pub fn metalink_url(state: &AppState, order: &OrderRow) -> String {
+    let token = state
+        .keys
+        .order_token(&order.owner, order.id, Timestamp(order.expiration_date));
+    format!(
+        "{}/user/orders/metalink/download?orderToken={token}",
+        state.public_url
+    )
+}
+
+/// Where the order can be followed: `onSuccessUrl` (relative to the public base unless absolute).
+fn follow_url(state: &AppState, order: &OrderRow) -> String {
+    match order.on_success_url.as_deref() {
+        Some(url) if url.starts_with("http://") || url.starts_with("https://") => url.to_owned(),
+        Some(path) => format!(
+            "{}{}{path}",
+            state.public_url,
+            if path.starts_with('/') { "" } else { "/" }
+        ),
+        None => format!("{}/user/orders/{}", state.public_url, order.id),
+    }
+}
+
+/// Mails go to owners that are addresses; other owners (logins) get none.
+async fn queue(
+    tx: &mut Tx,
+    order: &OrderRow,
+    subject: String,
+    text: String,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    if !order.owner.contains('@') {
+        return Ok(());
+    }
+    queue_mail(
+        tx,
+        Email {
+            to: order.owner.clone(),
+            subject,
+            text,
+            html: None,
+        },
+        now,
+    )
+    .await
+}
+
+pub async fn queue_created(
+    state: &AppState,
+    tx: &mut Tx,
+    order: &OrderRow,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let text = format!(
+        "Your order \"{label}\" (number {id}) has been created.\n\n\
+         Its files stay available until {expiration}.\n\
+         Follow it here: {follow}\n\n\
+         Download all its files with a download manager (for example `aria2c <link>`) from this metalink:\n\
+         {metalink}\n",
+        label = order.label,
+        id = order.id,
+        expiration = Timestamp(order.expiration_date).to_iso(),
+        follow = follow_url(state, order),
+        metalink = metalink_url(state, order),
+    );
+    queue(
+        tx,
+        order,
+        format!("Order number {} is confirmed", order.id),
+        text,
+        now,
+    )
+    .await
+}
+
+pub async fn queue_sub_order_ready(
+    state: &AppState,
+    tx: &mut Tx,
+    order: &OrderRow,
+    sub_order: &SubOrderRow,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let text = format!(
+        "{count} files of your order \"{label}\" (number {id}) are ready to download.\n\n\
+         Download them: {base}/user/orders/{id}/download\n\
+         or with a download manager from this metalink:\n{metalink}\n\n\
+         The next files of the order are made available as you download these.\n",
+        count = sub_order.available_files,
+        label = order.label,
+        id = order.id,
+        base = state.public_url,
+        metalink = metalink_url(state, order),
+    );
+    queue(
+        tx,
+        order,
+        format!("Files of order number {} are ready", order.id),
+        text,
+        now,
+    )
+    .await
+}
+
+pub async fn queue_reminder(
+    state: &AppState,
+    tx: &mut Tx,
+    order: &OrderRow,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let since = order
+        .available_update_date
+        .map_or_else(String::new, |d| Timestamp(d).to_iso());
+    let text = format!(
+        "{count} files of your order \"{label}\" (number {id}) have been waiting for you since {since}.\n\
+         They will be deleted when the order expires, on {expiration}.\n\n\
+         Download them: {base}/user/orders/{id}/download\n",
+        count = order.available_files,
+        label = order.label,
+        id = order.id,
+        expiration = Timestamp(order.expiration_date).to_iso(),
+        base = state.public_url,
+    );
+    queue(
+        tx,
+        order,
+        "Reminder: some orders are waiting for you".to_owned(),
+        text,
+        now,
+    )
+    .await
+}
+
+pub async fn queue_expired(
+    tx: &mut Tx,
+    order: &OrderRow,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let text = format!(
+        "Your order \"{label}\" (number {id}) has expired: its files are no longer available.\n",
+        label = order.label,
+        id = order.id,
+    );
+    queue(
+        tx,
+        order,
+        format!("Order number {} has expired", order.id),
+        text,
+        now,
+    )
+    .await
+}

@@ -1,0 +1,227 @@
+//! Staging a sub-order: online files are checked, nearline files restored into the cache (checksum
+//! checked); each goes AVAILABLE or ERROR with its reason, a batch at a time, so a paused order stops at
+//! the next batch and a successor resumes with the files still pending.
+
+use std::collections::BTreeMap;
+
+use crate::app::AppState;
+use crate::domain::order::{FileState, OrderStatus};
+use crate::storage::{Digest, StageError};
+use crate::store::orders as rows;
+use crate::store::suborders::{self as subs, OrderFileRow, Transition};
+use crate::store::{StoreError, Tx};
+
+/// Files checked or restored between two transactions (and two looks at the order's status).
+const BATCH: i64 = 50;
+
+pub async fn stage(state: &AppState, sub_order_id: i64) -> anyhow::Result<()> {
+    let mut conn = state.store.pool().acquire().await?;
+    let Some(sub_order) = subs::sub_order_in(&mut conn, sub_order_id).await? else {
+        return Ok(());
+    };
+    drop(conn);
+    if sub_order.state != "RUNNING" {
+        return Ok(());
+    }
+    let storage = match sub_order
+        .storage
+        .as_deref()
+        .and_then(|name| state.storages.get(name))
+    {
+        Some(storage) => storage.clone(),
+        None => {
+            let reason = format!(
+                "storage {:?} is not configured",
+                sub_order.storage.as_deref().unwrap_or("")
+            );
+            return end_with_errors(state, sub_order_id, sub_order.order_id, &reason).await;
+        }
+    };
+    loop {
+        let order = state.store.order(sub_order.order_id).await?;
+        let status = order.as_ref().map(|o| o.status());
+        if status != Some(OrderStatus::Running) {
+            return stop(state, sub_order_id, status).await;
+        }
+        let mut conn = state.store.pool().acquire().await?;
+        let files =
+            subs::files_in_state(&mut conn, sub_order_id, FileState::Pending, BATCH).await?;
+        drop(conn);
+        if files.is_empty() {
+            return finish(state, sub_order_id).await;
+        }
+        let mut available = Vec::new();
+        let mut errors: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+        for file in &files {
+            let outcome = if storage.is_nearline() {
+                let dest = storage.cache_path(file.order_id, file.id);
+                storage
+                    .restore(&file.uri, &dest, file.size, digest(file))
+                    .await
+                    .map(|()| Some(dest))
+            } else {
+                storage.check(&file.uri, file.size).await.map(|()| None)
+            };
+            match outcome {
+                Ok(copy) => available.push((file.id, copy)),
+                Err(error) => errors.entry(describe(&error)).or_default().push(file.id),
+            }
+        }
+        let mut tx = state.store.begin_write().await?;
+        let now = state.clock.now();
+        let backend = state.store.backend();
+        for (id, copy) in &available {
+            if let Some(copy) = copy {
+                subs::set_cache_path(&mut tx, *id, &copy.display().to_string()).await?;
+            }
+        }
+        let ids: Vec<i64> = available.iter().map(|(id, _)| *id).collect();
+        let change = Transition {
+            order_id: sub_order.order_id,
+            ids: &ids,
+            from: FileState::Pending,
+            to: FileState::Available,
+            error: None,
+            now,
+        };
+        subs::transition(&mut tx, backend, &change).await?;
+        for (reason, ids) in &errors {
+            let change = Transition {
+                order_id: sub_order.order_id,
+                ids,
+                from: FileState::Pending,
+                to: FileState::Error,
+                error: Some(reason),
+                now,
+            };
+            subs::transition(&mut tx, backend, &change).await?;
+        }
+        tx.commit().await?;
+    }
+}
+
+fn digest(file: &OrderFileRow) -> Option<Digest> {
+    match (&file.checksum_algo, &file.checksum) {
+        (Some(algorithm), Some(hex)) => Some(Digest {
+            algorithm: algorithm.clone(),
+            hex: hex.clone(),
+        }),
+        _ => None,
+    }
+}
+
+fn describe(error: &StageError) -> String {
+    error.to_string()
+}
+
+/// The order is no longer running: a paused order's sub-order waits for a slot again (keeping its cache
+/// reservation); another status ends nothing here (expiry and deletion clean up).
+async fn stop(
+    state: &AppState,
+    sub_order_id: i64,
+    status: Option<OrderStatus>,
+) -> anyhow::Result<()> {
+    if status == Some(OrderStatus::Paused) {
+        let mut tx = state.store.begin_write().await?;
+        sqlx::query("UPDATE sub_orders SET state = 'WAITING' WHERE id = $1 AND state = 'RUNNING'")
+            .bind(sub_order_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        tracing::info!(sub_order_id, "staging paused");
+    }
+    Ok(())
+}
+
+/// Every file treated: the sub-order is DONE; it keeps its slot (and cache space) while files wait for
+/// the user; the order may end; the owner's next sub-orders may start.
+async fn finish(state: &AppState, sub_order_id: i64) -> anyhow::Result<()> {
+    let mut tx = state.store.begin_write().await?;
+    let now = state.clock.now();
+    let Some(sub_order) = subs::sub_order_in(&mut tx, sub_order_id).await? else {
+        return Ok(());
+    };
+    if sub_order.state != "RUNNING" {
+        return Ok(());
+    }
+    sqlx::query("UPDATE sub_orders SET state = 'DONE', ended_at = $2 WHERE id = $1")
+        .bind(sub_order_id)
+        .bind(now.millis())
+        .execute(&mut *tx)
+        .await?;
+    if sub_order.available_files == 0 {
+        // Nothing to download: nothing to keep in the cache.
+        sqlx::query("UPDATE sub_orders SET reserved_bytes = 0 WHERE id = $1")
+            .bind(sub_order_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    super::progress::settle(&mut tx, sub_order.order_id, now).await?;
+    super::queue_schedule(&mut tx, &sub_order.owner, now).await?;
+    if sub_order.available_files > 0
+        && let Some(order) = rows::order_in(&mut tx, sub_order.order_id).await?
+    {
+        super::mails::queue_sub_order_ready(state, &mut tx, &order, &sub_order, now).await?;
+    }
+    tx.commit().await?;
+    tracing::info!(
+        sub_order_id,
+        available = sub_order.available_files,
+        "sub-order staged"
+    );
+    Ok(())
+}
+
+async fn end_with_errors(
+    state: &AppState,
+    sub_order_id: i64,
+    order_id: i64,
+    reason: &str,
+) -> anyhow::Result<()> {
+    let mut tx = state.store.begin_write().await?;
+    let now = state.clock.now();
+    loop {
+        let files = subs::files_in_state(&mut tx, sub_order_id, FileState::Pending, 1000).await?;
+        if files.is_empty() {
+            break;
+        }
+        let ids: Vec<i64> = files.iter().map(|f| f.id).collect();
+        let change = Transition {
+            order_id,
+            ids: &ids,
+            from: FileState::Pending,
+            to: FileState::Error,
+            error: Some(reason),
+            now,
+        };
+        subs::transition(&mut tx, state.store.backend(), &change).await?;
+    }
+    tx.commit().await?;
+    finish(state, sub_order_id).await
+}
+
+/// Removes a sub-order's restored copies (eviction, deletion, expiry) and frees its cache space.
+pub async fn drop_copies(tx: &mut Tx, sub_order_id: i64) -> Result<(), StoreError> {
+    let copies: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT id, cache_path FROM order_files WHERE sub_order_id = $1 AND cache_path IS NOT NULL",
+    )
+    .bind(sub_order_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    for (_, path) in &copies {
+        if let Err(error) = std::fs::remove_file(path)
+            && error.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!(path, %error, "cannot remove a cached copy");
+        }
+    }
+    sqlx::query("UPDATE order_files SET cache_path = NULL WHERE sub_order_id = $1 AND cache_path IS NOT NULL")
+        .bind(sub_order_id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("UPDATE sub_orders SET reserved_bytes = 0, evictable_bytes = 0 WHERE id = $1")
+        .bind(sub_order_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,231 @@
+//! Storage tiers (DESIGN §4): an online storage serves its files as they are; a nearline storage restores
+//! them first into a bounded cache, checking their checksum on the way. Local folders now; the same
+//! operations would take an object store.
+
+mod digest;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+
+use crate::config::{StorageConfig, StorageKind};
+
+pub use digest::{Digest, hash_file_with};
+
+/// Why a file cannot be made available (the file goes to ERROR with this reason).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StageError {
+    #[error("file missing on storage {storage}: {path}")]
+    Missing { storage: String, path: String },
+    #[error("file on storage {storage} has {actual} bytes instead of {expected}")]
+    WrongSize {
+        storage: String,
+        expected: i64,
+        actual: u64,
+    },
+    #[error("checksum mismatch: expected {algorithm} {expected}, got {actual}")]
+    Corrupt {
+        algorithm: String,
+        expected: String,
+        actual: String,
+    },
+    #[error("{0}")]
+    Io(String),
+}
+
+/// The configured storages, by name.
+#[derive(Clone, Default)]
+pub struct Storages {
+    by_name: HashMap<String, Arc<LocalStorage>>,
+}
+
+impl Storages {
+    pub fn from_config(storages: &[StorageConfig]) -> Storages {
+        let by_name = storages
+            .iter()
+            .map(|config| {
+                let permits = config.restore_parallelism.max(1) as usize;
+                (
+                    config.name.clone(),
+                    Arc::new(LocalStorage {
+                        config: config.clone(),
+                        restores: Arc::new(Semaphore::new(permits)),
+                    }),
+                )
+            })
+            .collect();
+        Storages { by_name }
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Arc<LocalStorage>> {
+        self.by_name.get(name)
+    }
+}
+
+/// A storage on a local folder.
+pub struct LocalStorage {
+    pub config: StorageConfig,
+    /// At most `restore_parallelism` restores at once in this process.
+    restores: Arc<Semaphore>,
+}
+
+impl LocalStorage {
+    pub fn name(&self) -> &str {
+        &self.config.name
+    }
+
+    pub fn is_nearline(&self) -> bool {
+        self.config.kind == StorageKind::Nearline
+    }
+
+    /// Cache size of a nearline storage.
+    pub fn cache_bytes(&self) -> i64 {
+        i64::try_from(self.config.cache_bytes).unwrap_or(i64::MAX)
+    }
+
+    /// Where a restored copy of an order file goes: `<cache_dir>/<order>/<file>`.
+    pub fn cache_path(&self, order_id: i64, file_id: i64) -> PathBuf {
+        let cache = self
+            .config
+            .cache_dir
+            .clone()
+            .unwrap_or_else(|| self.config.root.join(".cache"));
+        cache.join(order_id.to_string()).join(file_id.to_string())
+    }
+
+    /// An online file: it must be there, with its size.
+    pub async fn check(&self, uri: &str, size: Option<i64>) -> Result<(), StageError> {
+        let path = local_path(uri);
+        let storage = self.name().to_owned();
+        let metadata = tokio::fs::metadata(&path)
+            .await
+            .map_err(|_| StageError::Missing {
+                storage: storage.clone(),
+                path: path.display().to_string(),
+            })?;
+        check_size(&storage, size, metadata.len())
+    }
+
+    /// A nearline file: copied into the cache at `dest` with its checksum checked; nothing is left at
+    /// `dest` when it fails.
+    pub async fn restore(
+        &self,
+        uri: &str,
+        dest: &Path,
+        size: Option<i64>,
+        digest: Option<Digest>,
+    ) -> Result<(), StageError> {
+        let _permit = self
+            .restores
+            .acquire()
+            .await
+            .map_err(|e| StageError::Io(e.to_string()))?;
+        let source = local_path(uri);
+        let dest = dest.to_path_buf();
+        let storage = self.name().to_owned();
+        tokio::task::spawn_blocking(move || {
+            restore_blocking(&storage, &source, &dest, size, digest)
+        })
+        .await
+        .map_err(|e| StageError::Io(format!("restore worker failed: {e}")))?
+    }
+}
+
+fn check_size(storage: &str, expected: Option<i64>, actual: u64) -> Result<(), StageError> {
+    match expected {
+        Some(expected) if expected >= 0 && expected as u64 != actual => {
+            Err(StageError::WrongSize {
+                storage: storage.to_owned(),
+                expected,
+                actual,
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+fn restore_blocking(
+    storage: &str,
+    source: &Path,
+    dest: &Path,
+    size: Option<i64>,
+    digest: Option<Digest>,
+) -> Result<(), StageError> {
+    if !source.is_file() {
+        return Err(StageError::Missing {
+            storage: storage.to_owned(),
+            path: source.display().to_string(),
+        });
+    }
+    let folder = dest
+        .parent()
+        .ok_or_else(|| StageError::Io(format!("no folder for {}", dest.display())))?;
+    std::fs::create_dir_all(folder)
+        .map_err(|e| StageError::Io(format!("cannot create {}: {e}", folder.display())))?;
+    let partial = dest.with_extension("partial");
+    let copied = copy_hashing(
+        source,
+        &partial,
+        digest.as_ref().map(|d| d.algorithm.as_str()),
+    );
+    let result = copied.and_then(|(written, actual)| {
+        check_size(storage, size, written)?;
+        if let (Some(expected), Some(actual)) = (&digest, actual)
+            && !expected.hex.eq_ignore_ascii_case(&actual)
+        {
+            return Err(StageError::Corrupt {
+                algorithm: expected.algorithm.clone(),
+                expected: expected.hex.clone(),
+                actual,
+            });
+        }
+        std::fs::rename(&partial, dest)
+            .map_err(|e| StageError::Io(format!("cannot move {}: {e}", partial.display())))
+    });
+    if result.is_err() {
+        let _ = std::fs::remove_file(&partial);
+    }
+    result
+}
+
+fn copy_hashing(
+    source: &Path,
+    dest: &Path,
+    algorithm: Option<&str>,
+) -> Result<(u64, Option<String>), StageError> {
+    use std::io::{Read, Write};
+    let io =
+        |e: std::io::Error| StageError::Io(format!("copy of {} failed: {e}", source.display()));
+    let mut input = std::fs::File::open(source).map_err(io)?;
+    let mut output = std::fs::File::create(dest).map_err(io)?;
+    let mut hasher = algorithm.and_then(digest::Hasher::new);
+    let mut buffer = vec![0u8; 256 * 1024];
+    let mut written = 0u64;
+    loop {
+        let read = input.read(&mut buffer).map_err(io)?;
+        if read == 0 {
+            break;
+        }
+        output.write_all(&buffer[..read]).map_err(io)?;
+        if let Some(hasher) = hasher.as_mut() {
+            hasher.update(&buffer[..read]);
+        }
+        written += read as u64;
+    }
+    output.sync_all().map_err(io)?;
+    Ok((written, hasher.map(digest::Hasher::finish)))
+}
+
+/// The path of a `file://` URI (or a plain path).
+pub fn local_path(uri: &str) -> PathBuf {
+    url::Url::parse(uri)
+        .ok()
+        .filter(|u| u.scheme() == "file")
+        .and_then(|u| u.to_file_path().ok())
+        .unwrap_or_else(|| PathBuf::from(uri))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,387 @@
+//! Sub-orders (files tasks) and order files. Every change of file states goes through `transition`,
+//! which keeps the counters of the sub-orders and of the order exact in the same transaction.
+
+use std::collections::HashMap;
+
+use sqlx::{AnyConnection, AssertSqlSafe, Row};
+
+use super::catalog::placeholders;
+use super::{Backend, StoreError};
+use crate::domain::order::FileState;
+use crate::time::Timestamp;
+
+pub const SUB_ORDER_COLUMNS: &str = "id, order_id, dataset_task_id, owner, storage, state, files_count, bytes, \
+     pending_files, available_files, reserved_bytes, evictable_bytes";
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SubOrderRow {
+    pub id: i64,
+    pub order_id: i64,
+    pub dataset_task_id: i64,
+    pub owner: String,
+    pub storage: Option<String>,
+    pub state: String,
+    pub files_count: i64,
+    pub bytes: i64,
+    pub pending_files: i64,
+    pub available_files: i64,
+    pub reserved_bytes: i64,
+    pub evictable_bytes: i64,
+}
+
+impl SubOrderRow {
+    /// Files available and none pending: the sub-order waits for its user's download.
+    pub fn waiting_for_user(&self) -> bool {
+        self.state == "DONE" && self.pending_files == 0 && self.available_files > 0
+    }
+}
+
+/// A file of an order, as the expansion copies it from the catalog.
+#[derive(Debug, Clone)]
+pub struct NewOrderFile {
+    pub order_id: i64,
+    pub sub_order_id: i64,
+    pub dataset_task_id: i64,
+    pub object_ip_id: String,
+    pub provider_id: String,
+    pub data_type: String,
+    pub filename: String,
+    pub size: Option<i64>,
+    pub checksum: Option<String>,
+    pub checksum_algo: Option<String>,
+    pub crc32: Option<i64>,
+    pub mime_type: String,
+    pub uri: String,
+    pub storage: Option<String>,
+    pub state: FileState,
+}
+
+pub const FILE_COLUMNS: &str = "id, order_id, sub_order_id, dataset_task_id, object_ip_id, provider_id, data_type, \
+     filename, size, checksum, checksum_algo, crc32, mime_type, uri, storage, reference, state, error, cache_path";
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct OrderFileRow {
+    pub id: i64,
+    pub order_id: i64,
+    pub sub_order_id: i64,
+    pub dataset_task_id: i64,
+    pub object_ip_id: String,
+    pub provider_id: String,
+    pub data_type: String,
+    pub filename: String,
+    pub size: Option<i64>,
+    pub checksum: Option<String>,
+    pub checksum_algo: Option<String>,
+    pub crc32: Option<i64>,
+    pub mime_type: String,
+    pub uri: String,
+    pub storage: Option<String>,
+    pub reference: i64,
+    pub state: String,
+    pub error: Option<String>,
+    pub cache_path: Option<String>,
+}
+
+/// The expansion's open sub-order for (dataset task, storage), created when there is none.
+pub async fn open_sub_order(
+    conn: &mut AnyConnection,
+    order_id: i64,
+    dataset_task_id: i64,
+    owner: &str,
+    storage: Option<&str>,
+) -> Result<SubOrderRow, StoreError> {
+    let sql = format!(
+        "SELECT {SUB_ORDER_COLUMNS} FROM sub_orders
+         WHERE order_id = $1 AND dataset_task_id = $2 AND state = 'OPEN' AND COALESCE(storage, '') = $3"
+    );
+    let found: Option<SubOrderRow> = sqlx::query_as(AssertSqlSafe(sql))
+        .bind(order_id)
+        .bind(dataset_task_id)
+        .bind(storage.unwrap_or(""))
+        .fetch_optional(&mut *conn)
+        .await?;
+    if let Some(found) = found {
+        return Ok(found);
+    }
+    let sql = format!(
+        "INSERT INTO sub_orders (order_id, dataset_task_id, owner, storage, state) VALUES ($1, $2, $3, $4, 'OPEN')
+         RETURNING {SUB_ORDER_COLUMNS}"
+    );
+    Ok(sqlx::query_as(AssertSqlSafe(sql))
+        .bind(order_id)
+        .bind(dataset_task_id)
+        .bind(owner)
+        .bind(storage)
+        .fetch_one(&mut *conn)
+        .await?)
+}
+
+/// Adds files to a sub-order's counters.
+pub async fn grow_sub_order(
+    conn: &mut AnyConnection,
+    id: i64,
+    files: i64,
+    bytes: i64,
+    pending: i64,
+    available: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE sub_orders SET files_count = files_count + $2, bytes = bytes + $3, pending_files = pending_files + $4,
+                               available_files = available_files + $5
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(files)
+    .bind(bytes)
+    .bind(pending)
+    .bind(available)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Closes a sub-order: WAITING for a slot, or DONE (external files, available at once).
+pub async fn close_sub_order(
+    conn: &mut AnyConnection,
+    id: i64,
+    state: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE sub_orders SET state = $2, ended_at = CASE WHEN $2 = 'DONE' THEN $3 ELSE ended_at END WHERE id = $1")
+        .bind(id)
+        .bind(state)
+        .bind(now.millis())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn insert_order_files(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    files: &[NewOrderFile],
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    for chunk in files.chunks(1500) {
+        let sql = format!(
+            "INSERT INTO order_files (order_id, sub_order_id, dataset_task_id, object_ip_id, provider_id, data_type,
+                 filename, size, checksum, checksum_algo, crc32, mime_type, uri, storage, reference, state, state_date)
+             VALUES {}",
+            placeholders(backend, chunk.len(), 17)
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for f in chunk {
+            query = query
+                .bind(f.order_id)
+                .bind(f.sub_order_id)
+                .bind(f.dataset_task_id)
+                .bind(f.object_ip_id.clone())
+                .bind(f.provider_id.clone())
+                .bind(f.data_type.clone())
+                .bind(f.filename.clone())
+                .bind(f.size)
+                .bind(f.checksum.clone())
+                .bind(f.checksum_algo.clone())
+                .bind(f.crc32)
+                .bind(f.mime_type.clone())
+                .bind(f.uri.clone())
+                .bind(f.storage.clone())
+                .bind(i64::from(f.storage.is_none()))
+                .bind(f.state.as_str())
+                .bind(now.millis());
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+pub async fn sub_order_in(
+    conn: &mut AnyConnection,
+    id: i64,
+) -> Result<Option<SubOrderRow>, StoreError> {
+    let sql = format!("SELECT {SUB_ORDER_COLUMNS} FROM sub_orders WHERE id = $1");
+    Ok(sqlx::query_as(AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?)
+}
+
+pub async fn sub_orders_of(
+    conn: &mut AnyConnection,
+    order_id: i64,
+) -> Result<Vec<SubOrderRow>, StoreError> {
+    let sql = format!("SELECT {SUB_ORDER_COLUMNS} FROM sub_orders WHERE order_id = $1 ORDER BY id");
+    Ok(sqlx::query_as(AssertSqlSafe(sql))
+        .bind(order_id)
+        .fetch_all(&mut *conn)
+        .await?)
+}
+
+/// Files of a sub-order in a state, by id (at most `limit`).
+pub async fn files_in_state(
+    conn: &mut AnyConnection,
+    sub_order_id: i64,
+    state: FileState,
+    limit: i64,
+) -> Result<Vec<OrderFileRow>, StoreError> {
+    let sql = format!(
+        "SELECT {FILE_COLUMNS} FROM order_files WHERE sub_order_id = $1 AND state = $2 ORDER BY id LIMIT $3"
+    );
+    Ok(sqlx::query_as(AssertSqlSafe(sql))
+        .bind(sub_order_id)
+        .bind(state.as_str())
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?)
+}
+
+/// How a file state counts in the counters: (treated, available, error, download error, pending).
+fn weight(state: FileState) -> [i64; 5] {
+    [
+        i64::from(state != FileState::Pending),
+        i64::from(state == FileState::Available),
+        i64::from(state == FileState::Error),
+        i64::from(state == FileState::DownloadError),
+        i64::from(state == FileState::Pending),
+    ]
+}
+
+/// What one transition changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Moved {
+    pub files: i64,
+    pub bytes: i64,
+}
+
+/// Files of one order to move from a state to another.
+#[derive(Debug, Clone, Copy)]
+pub struct Transition<'a> {
+    pub order_id: i64,
+    pub ids: &'a [i64],
+    pub from: FileState,
+    pub to: FileState,
+    /// The reason, for ERROR and DOWNLOAD_ERROR.
+    pub error: Option<&'a str>,
+    pub now: Timestamp,
+}
+
+/// Moves files (only those still in `from`) and updates the counters of their sub-orders and of the
+/// order.
+pub async fn transition(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    change: &Transition<'_>,
+) -> Result<Moved, StoreError> {
+    let Transition {
+        order_id,
+        ids,
+        from,
+        to,
+        error,
+        now,
+    } = *change;
+    let mut moved = Moved::default();
+    let mut per_sub_order: HashMap<i64, i64> = HashMap::new();
+    for chunk in ids.chunks(1000) {
+        let list: Vec<String> = (0..chunk.len()).map(|n| arg(backend, 6 + n)).collect();
+        let list = format!("({})", list.join(", "));
+        let sql = format!(
+            "UPDATE order_files SET state = {}, error = {}, state_date = {}
+             WHERE order_id = {} AND state = {} AND id IN {list}
+             RETURNING sub_order_id, size",
+            arg(backend, 1),
+            arg(backend, 2),
+            arg(backend, 3),
+            arg(backend, 4),
+            arg(backend, 5)
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql))
+            .bind(to.as_str())
+            .bind(error.map(str::to_owned))
+            .bind(now.millis())
+            .bind(order_id)
+            .bind(from.as_str());
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            let sub_order: i64 = row.try_get(0)?;
+            let size: Option<i64> = row.try_get(1)?;
+            moved.files += 1;
+            moved.bytes += size.unwrap_or(0);
+            *per_sub_order.entry(sub_order).or_default() += 1;
+        }
+    }
+    if moved.files == 0 {
+        return Ok(moved);
+    }
+    let (before, after) = (weight(from), weight(to));
+    let delta: Vec<i64> = before.iter().zip(after).map(|(b, a)| a - b).collect();
+    for (sub_order, count) in &per_sub_order {
+        sqlx::query(
+            "UPDATE sub_orders SET pending_files = pending_files + $2, available_files = available_files + $3 WHERE id = $1",
+        )
+        .bind(*sub_order)
+        .bind(delta[4] * count)
+        .bind(delta[1] * count)
+        .execute(&mut *conn)
+        .await?;
+    }
+    sqlx::query(
+        "UPDATE orders SET treated_files = treated_files + $2, treated_bytes = treated_bytes + $3,
+                           available_files = available_files + $4, error_files = error_files + $5,
+                           download_error_files = download_error_files + $6,
+                           available_update_date = CASE WHEN $4 <> 0 THEN $7 ELSE available_update_date END
+         WHERE id = $1",
+    )
+    .bind(order_id)
+    .bind(delta[0] * moved.files)
+    .bind(delta[0] * moved.bytes)
+    .bind(delta[1] * moved.files)
+    .bind(delta[2] * moved.files)
+    .bind(delta[3] * moved.files)
+    .bind(now.millis())
+    .execute(&mut *conn)
+    .await?;
+    Ok(moved)
+}
+
+/// Placeholder `n`: `$n` on PostgreSQL, `?n` on SQLite (which numbers `?n` at once, while it looks each
+/// `$n` up among the names seen before). Numbered and anonymous `?` do not mix (sqlx counts anonymous ones
+/// from 1).
+fn arg(backend: Backend, n: usize) -> String {
+    match backend {
+        Backend::Sqlite => format!("?{n}"),
+        Backend::Postgres => format!("${n}"),
+    }
+}
+
+/// Sets the cache path of restored files.
+pub async fn set_cache_path(
+    conn: &mut AnyConnection,
+    id: i64,
+    path: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE order_files SET cache_path = $2 WHERE id = $1")
+        .bind(id)
+        .bind(path)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Recounts a sub-order's counters from its files (after files moved between sub-orders).
+pub async fn recount(conn: &mut AnyConnection, id: i64) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE sub_orders SET
+             files_count = (SELECT COUNT(*) FROM order_files f WHERE f.sub_order_id = sub_orders.id),
+             bytes = (SELECT COALESCE(SUM(f.size), 0) FROM order_files f WHERE f.sub_order_id = sub_orders.id),
+             pending_files = (SELECT COUNT(*) FROM order_files f WHERE f.sub_order_id = sub_orders.id AND f.state = 'PENDING'),
+             available_files = (SELECT COUNT(*) FROM order_files f WHERE f.sub_order_id = sub_orders.id AND f.state = 'AVAILABLE')
+         WHERE id = $1",
+    )
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
