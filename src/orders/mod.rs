@@ -3,6 +3,7 @@
 //! transaction, so that any process can carry on where another stopped.
 
 pub mod actions;
+pub mod downloaded;
 pub mod expand;
 pub mod lifecycle;
 pub mod mails;

@@ -5,9 +5,10 @@
 mod helpers;
 
 mod auth;
-mod basket;
+pub mod basket;
 mod catalog;
 mod conventions;
 mod jobs;
 mod operations;
+mod orders;
 mod process;
