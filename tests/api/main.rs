@@ -10,5 +10,5 @@ mod catalog;
 mod conventions;
 mod jobs;
 mod operations;
-mod orders;
+pub mod orders;
 mod process;

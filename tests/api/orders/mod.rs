@@ -1,6 +1,7 @@
 //! Orders: creation, processing in sub-orders, actions, expiry, emails.
 
 mod actions;
+mod cache;
 mod create;
 mod lifecycle;
 mod scenario;
@@ -14,8 +15,16 @@ use crate::helpers::{TestApp, spawn_app_with};
 /// objects of 100 bytes, and one external file), `beta` (3 nearline objects of 200 bytes, `beta-2` with a
 /// wrong checksum) and `gamma` (2 online objects of 150 bytes, `gamma-2`'s file deleted after import).
 pub async fn app_with_orders_catalog() -> TestApp {
+    app_with_orders_catalog_and(|_| {}).await
+}
+
+/// The same, with more configuration.
+pub async fn app_with_orders_catalog_and(
+    configure: impl FnOnce(&mut regards_order::config::Config),
+) -> TestApp {
     let app = spawn_app_with(|config| {
         config.orders.suborder_max_bytes = 250;
+        configure(config);
     })
     .await;
     let folder = app.data_dir().join("stac-orders");

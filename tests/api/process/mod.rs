@@ -2,6 +2,7 @@
 
 mod catalog;
 mod jobs;
+mod orders;
 mod serve;
 
 use std::path::Path;
@@ -50,7 +51,16 @@ pub async fn wait_exit(child: &mut Child, limit: Duration) -> std::process::Exit
 
 /// Starts `serve` and returns it with the address it announced.
 pub async fn start_serve(data_dir: &Path, database_url: &str) -> (Child, String) {
-    let mut child = regards_order(&[
+    start_serve_with(data_dir, database_url, &[]).await
+}
+
+/// Starts `serve` with more `REGARDS_ORDER__*` variables.
+pub async fn start_serve_with(
+    data_dir: &Path,
+    database_url: &str,
+    env: &[(&str, &str)],
+) -> (Child, String) {
+    let mut command = regards_order(&[
         "serve",
         "--bind",
         "127.0.0.1:0",
@@ -58,11 +68,15 @@ pub async fn start_serve(data_dir: &Path, database_url: &str) -> (Child, String)
         data_dir.to_str().unwrap(),
         "--database-url",
         database_url,
-    ])
-    .stdout(Stdio::piped())
-    .stderr(Stdio::null())
-    .spawn()
-    .unwrap();
+    ]);
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let address = tokio::time::timeout(Duration::from_secs(30), async {
         while let Some(line) = lines.next_line().await.unwrap() {
