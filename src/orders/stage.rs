@@ -11,8 +11,10 @@ use crate::store::orders as rows;
 use crate::store::suborders::{self as subs, OrderFileRow, Transition};
 use crate::store::{StoreError, Tx};
 
-/// Files checked or restored between two transactions (and two looks at the order's status).
-const BATCH: i64 = 50;
+/// Files checked (online) or restored (nearline) between two transactions and two looks at the order's
+/// status: a restore copies a whole file, a check only reads its size.
+const ONLINE_BATCH: i64 = 1000;
+const NEARLINE_BATCH: i64 = 20;
 
 pub async fn stage(state: &AppState, sub_order_id: i64) -> anyhow::Result<()> {
     let mut conn = state.store.pool().acquire().await?;
@@ -44,8 +46,8 @@ pub async fn stage(state: &AppState, sub_order_id: i64) -> anyhow::Result<()> {
             return stop(state, sub_order_id, status).await;
         }
         let mut conn = state.store.pool().acquire().await?;
-        let files =
-            subs::files_in_state(&mut conn, sub_order_id, FileState::Pending, BATCH).await?;
+        let batch = if storage.is_nearline() { NEARLINE_BATCH } else { ONLINE_BATCH };
+        let files = subs::files_in_state(&mut conn, sub_order_id, FileState::Pending, batch).await?;
         drop(conn);
         if files.is_empty() {
             return finish(state, sub_order_id).await;

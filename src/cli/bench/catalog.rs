@@ -7,52 +7,23 @@
 //! objects, each against the catalog summary of the same query.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
-use clap::Subcommand;
-use sqlx::Connection;
-
 use crate::basket;
-use crate::catalog::generate::{GenerateOptions, generate};
+use crate::catalog::generate::GenerateOptions;
 use crate::catalog::search;
 use crate::config::{Config, StorageConfig, StorageKind};
 use crate::domain::selection::{SeedSelection, Selection};
-use crate::store::Store;
 use crate::time::Clock;
 
-#[derive(Debug, Subcommand)]
-pub enum BenchCommand {
-    /// Catalog import rate, and summary and search times against count(*).
-    Catalog {
-        #[arg(long, default_value_t = 1_000_000)]
-        objects: u64,
-        #[arg(long, default_value_t = 4)]
-        datasets: u32,
-        #[arg(long, default_value_t = 2)]
-        files_per_object: u32,
-        /// Where the generated catalog (kept between runs) and the SQLite database go.
-        #[arg(long, default_value = "./bench-data")]
-        work_dir: PathBuf,
-        /// A PostgreSQL server URL: a fresh database is created there for the run, then dropped.
-        #[arg(long, value_name = "URL")]
-        postgres: Option<String>,
-        /// Timed runs of each query (the median is shown).
-        #[arg(long, default_value_t = 5)]
-        repeat: u32,
-    },
-}
-
-pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
-    let BenchCommand::Catalog {
-        objects,
-        datasets,
-        files_per_object,
-        work_dir,
-        postgres,
-        repeat,
-    } = command;
+pub async fn run(
+    objects: u64,
+    datasets: u32,
+    files_per_object: u32,
+    work_dir: PathBuf,
+    postgres: Option<String>,
+    repeat: u32,
+) -> anyhow::Result<()> {
     std::fs::create_dir_all(&work_dir)?;
     let work_dir = work_dir.canonicalize()?;
     let catalog = work_dir.join("catalog");
@@ -65,70 +36,23 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
         nearline_share: 0.5,
         seed: 1,
     };
-    ensure_generated(&options).await?;
+    super::ensure_generated(&options).await?;
 
-    let sqlite = work_dir.join("bench.db");
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", sqlite.display()));
-    }
-    let mut backends = vec![(
-        "SQLite".to_owned(),
-        format!("sqlite://{}", sqlite.display()),
-        None,
-    )];
-    if let Some(server) = &postgres {
-        let name = format!("regards_bench_{}", std::process::id());
-        let mut admin = sqlx::PgConnection::connect(server)
-            .await
-            .context("cannot reach --postgres")?;
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut admin)
-            .await?;
-        let mut url = url::Url::parse(server)?;
-        url.set_path(&name);
-        backends.push((
-            "PostgreSQL".to_owned(),
-            url.to_string(),
-            Some((server.clone(), name)),
-        ));
-    }
+    let backends = super::fresh_databases(&work_dir, postgres.as_deref()).await?;
     let per_dataset = objects / u64::from(datasets);
-    for (label, url, drop) in backends {
-        let result = bench_backend(&label, &url, &work_dir, &catalog, per_dataset, repeat).await;
-        if let Some((server, name)) = drop {
-            let mut admin = sqlx::PgConnection::connect(&server).await?;
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-            )))
-            .execute(&mut admin)
-            .await?;
-        }
+    for database in backends {
+        let result = bench_backend(
+            &database.label,
+            &database.url,
+            &work_dir,
+            &catalog,
+            per_dataset,
+            repeat,
+        )
+        .await;
+        database.drop().await?;
         result?;
     }
-    Ok(())
-}
-
-/// Generates the catalog unless the same one is already there.
-async fn ensure_generated(options: &GenerateOptions) -> anyhow::Result<()> {
-    let marker = options.out.join("generated.txt");
-    let wanted = format!("{options:?}");
-    if std::fs::read_to_string(&marker).is_ok_and(|found| found == wanted) {
-        println!("catalog: reusing {}", options.out.display());
-        return Ok(());
-    }
-    if options.out.exists() {
-        std::fs::remove_dir_all(&options.out)?;
-    }
-    let started = Instant::now();
-    let copy = options.clone();
-    let generated = tokio::task::spawn_blocking(move || generate(&copy, |_| {})).await??;
-    std::fs::write(marker, wanted)?;
-    println!(
-        "catalog: generated {} objects, {} files in {:.1} s",
-        generated.objects,
-        generated.files,
-        started.elapsed().as_secs_f64()
-    );
     Ok(())
 }
 
@@ -161,7 +85,7 @@ async fn bench_backend(
     .collect();
 
     let started = Instant::now();
-    let report = super::import_paths(
+    let report = crate::cli::import_paths(
         store.clone(),
         &config,
         &[catalog.join("stac")],
@@ -200,7 +124,7 @@ async fn bench_backend(
     for (name, q) in queries {
         let condition = search::condition(store.as_ref(), &q).await?;
         let matches = store.count_objects(&condition, None).await?;
-        let count = median(repeat, || {
+        let count = super::median(repeat, || {
             let (store, condition) = (store.clone(), condition.clone());
             async move {
                 store
@@ -211,7 +135,7 @@ async fn bench_backend(
             }
         })
         .await?;
-        let summary = median(repeat, || {
+        let summary = super::median(repeat, || {
             let (store, condition) = (store.clone(), condition.clone());
             async move {
                 search::summary_of(store.as_ref(), &condition, None)
@@ -222,7 +146,7 @@ async fn bench_backend(
         })
         .await?;
         // The same aggregate over the object rows, as for queries that read more than datasets and dates.
-        let scan = median(repeat, || {
+        let scan = super::median(repeat, || {
             let (store, condition) = (store.clone(), condition.clone());
             async move {
                 store
@@ -233,7 +157,7 @@ async fn bench_backend(
             }
         })
         .await?;
-        let first_page = median(repeat, || {
+        let first_page = super::median(repeat, || {
             let (store, q) = (store.clone(), q.clone());
             async move {
                 search::search(store.as_ref(), &q, 0, 20)
@@ -257,7 +181,7 @@ async fn bench_backend(
         );
     }
     bench_basket(&config, repeat).await?;
-    close(store).await;
+    store.close().await;
     Ok(())
 }
 
@@ -273,7 +197,7 @@ async fn bench_basket(config: &Config, repeat: u32) -> anyhow::Result<()> {
         ("everything (\"\")", ""),
         ("~all by property", "cloud_cover:[0 TO 100]"),
     ] {
-        let summary = median(repeat, || {
+        let summary = super::median(repeat, || {
             let state = state.clone();
             async move {
                 search::summary(state.store.as_ref(), q, None)
@@ -307,25 +231,4 @@ async fn bench_basket(config: &Config, repeat: u32) -> anyhow::Result<()> {
     }
     state.store.close().await;
     Ok(())
-}
-
-async fn close(store: Arc<dyn Store>) {
-    store.close().await;
-}
-
-/// The median duration of `repeat` runs, after one warm-up run.
-async fn median<F, Fut>(repeat: u32, mut run: F) -> anyhow::Result<Duration>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = anyhow::Result<()>>,
-{
-    run().await?;
-    let mut times = Vec::new();
-    for _ in 0..repeat.max(1) {
-        let started = Instant::now();
-        run().await?;
-        times.push(started.elapsed());
-    }
-    times.sort();
-    Ok(times[times.len() / 2])
 }

@@ -1,0 +1,171 @@
+//! `regards-order bench ...`: measurements on generated data, each reported as a ratio to a baseline
+//! measured in the same run (figures that compare across machines).
+
+mod catalog;
+mod order;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::Subcommand;
+use sqlx::Connection;
+
+use crate::catalog::generate::{GenerateOptions, generate};
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Catalog import rate, and summary and search times against count(*).
+    Catalog {
+        #[arg(long, default_value_t = 1_000_000)]
+        objects: u64,
+        #[arg(long, default_value_t = 4)]
+        datasets: u32,
+        #[arg(long, default_value_t = 2)]
+        files_per_object: u32,
+        /// Where the generated catalog (kept between runs) and the SQLite database go.
+        #[arg(long, default_value = "./bench-data")]
+        work_dir: PathBuf,
+        /// A PostgreSQL server URL: a fresh database is created there for the run, then dropped.
+        #[arg(long, value_name = "URL")]
+        postgres: Option<String>,
+        /// Timed runs of each query (the median is shown).
+        #[arg(long, default_value_t = 5)]
+        repeat: u32,
+    },
+    /// An order of a million online files: from POST to every file AVAILABLE, and the server's peak
+    /// memory, against one bulk INSERT of the same rows.
+    Order {
+        /// Files of the order (objects of two files each).
+        #[arg(long, default_value_t = 1_000_000)]
+        files: u64,
+        #[arg(long, default_value = "./bench-data")]
+        work_dir: PathBuf,
+        #[arg(long, value_name = "URL")]
+        postgres: Option<String>,
+    },
+}
+
+pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
+    match command {
+        BenchCommand::Catalog {
+            objects,
+            datasets,
+            files_per_object,
+            work_dir,
+            postgres,
+            repeat,
+        } => {
+            catalog::run(
+                objects,
+                datasets,
+                files_per_object,
+                work_dir,
+                postgres,
+                repeat,
+            )
+            .await
+        }
+        BenchCommand::Order {
+            files,
+            work_dir,
+            postgres,
+        } => order::run(files, work_dir, postgres).await,
+    }
+}
+
+/// Generates the catalog unless the same one is already there.
+pub(super) async fn ensure_generated(options: &GenerateOptions) -> anyhow::Result<()> {
+    let marker = options.out.join("generated.txt");
+    let wanted = format!("{options:?}");
+    if std::fs::read_to_string(&marker).is_ok_and(|found| found == wanted) {
+        println!("catalog: reusing {}", options.out.display());
+        return Ok(());
+    }
+    if options.out.exists() {
+        std::fs::remove_dir_all(&options.out)?;
+    }
+    let started = Instant::now();
+    let copy = options.clone();
+    let generated = tokio::task::spawn_blocking(move || generate(&copy, |_| {})).await??;
+    std::fs::write(marker, wanted)?;
+    println!(
+        "catalog: generated {} objects, {} files in {:.1} s",
+        generated.objects,
+        generated.files,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// A database made for one run: a fresh SQLite file, or a fresh database on a PostgreSQL server.
+struct BenchDatabase {
+    label: String,
+    url: String,
+    /// PostgreSQL: the server and the database to drop afterwards.
+    postgres: Option<(String, String)>,
+}
+
+impl BenchDatabase {
+    async fn drop(self) -> anyhow::Result<()> {
+        if let Some((server, name)) = self.postgres {
+            let mut admin = sqlx::PgConnection::connect(&server).await?;
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )))
+            .execute(&mut admin)
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+/// A fresh SQLite database in `work_dir`, and a fresh PostgreSQL database when a server is given.
+async fn fresh_databases(
+    work_dir: &Path,
+    postgres: Option<&str>,
+) -> anyhow::Result<Vec<BenchDatabase>> {
+    let sqlite = work_dir.join("bench.db");
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", sqlite.display()));
+    }
+    let mut databases = vec![BenchDatabase {
+        label: "SQLite".into(),
+        url: format!("sqlite://{}", sqlite.display()),
+        postgres: None,
+    }];
+    if let Some(server) = postgres {
+        let name = format!("regards_bench_{}", std::process::id());
+        let mut admin = sqlx::PgConnection::connect(server)
+            .await
+            .context("cannot reach --postgres")?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin)
+            .await?;
+        let mut url = url::Url::parse(server)?;
+        url.set_path(&name);
+        databases.push(BenchDatabase {
+            label: "PostgreSQL".into(),
+            url: url.to_string(),
+            postgres: Some((server.to_owned(), name)),
+        });
+    }
+    Ok(databases)
+}
+
+/// The median duration of `repeat` runs, after one warm-up run.
+pub(super) async fn median<F, Fut>(repeat: u32, mut run: F) -> anyhow::Result<Duration>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    run().await?;
+    let mut times = Vec::new();
+    for _ in 0..repeat.max(1) {
+        let started = Instant::now();
+        run().await?;
+        times.push(started.elapsed());
+    }
+    times.sort();
+    Ok(times[times.len() / 2])
+}

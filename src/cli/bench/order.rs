@@ -1,0 +1,173 @@
+//! `regards-order bench order`: an order of a million online files (a generated catalog of empty files),
+//! from `POST /user/orders` on a real `serve` process to every file AVAILABLE, with the server's peak
+//! memory; against one bulk `INSERT … SELECT` of the same rows, timed in the same run.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+use super::{BenchDatabase, ensure_generated, fresh_databases};
+use crate::auth::{Role, TokenKeys, load_or_create_secret};
+use crate::catalog::generate::GenerateOptions;
+use crate::config::Config;
+use crate::time::Clock;
+
+pub async fn run(files: u64, work_dir: PathBuf, postgres: Option<String>) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&work_dir)?;
+    let root = work_dir.canonicalize()?.join("order-bench");
+    std::fs::create_dir_all(&root)?;
+    let options = GenerateOptions {
+        out: root.join("archive"),
+        datasets: 1,
+        objects: files.div_ceil(2),
+        files_per_object: 2,
+        file_size: 0,
+        nearline_share: 0.0,
+        seed: 2,
+    };
+    ensure_generated(&options).await?;
+    for database in fresh_databases(&root, postgres.as_deref()).await? {
+        let result = bench_backend(&root, &database).await;
+        database.drop().await?;
+        result?;
+    }
+    Ok(())
+}
+
+async fn bench_backend(root: &Path, database: &BenchDatabase) -> anyhow::Result<()> {
+    println!("\n== {}", database.label);
+    let mut config = Config::with_data_dir(root)?;
+    config.database.url = database.url.clone();
+    let store = crate::store::connect(&database.url).await?;
+    store.migrate().await?;
+    let report = crate::cli::import_paths(
+        store.clone(),
+        &config,
+        &[root.join("archive/stac")],
+        Clock::default().now(),
+        true,
+    )
+    .await?;
+    println!("catalog: {}", report.summary_line());
+
+    // The baseline: the same rows, copied from the catalog by one statement.
+    sqlx::query("CREATE TABLE bench_order_files AS SELECT * FROM order_files WHERE 1 = 0")
+        .execute(store.pool())
+        .await?;
+    let started = Instant::now();
+    let copied = sqlx::query(
+        "INSERT INTO bench_order_files (id, order_id, sub_order_id, dataset_task_id, object_ip_id, provider_id, data_type,
+             filename, size, checksum, checksum_algo, crc32, mime_type, uri, storage, reference, state, state_date)
+         SELECT f.id, 0, 0, 0, o.ip_id, o.provider_id, f.data_type, f.filename, f.size, f.checksum, f.checksum_algo,
+                f.crc32, f.mime_type, f.uri, f.storage, f.reference, 'AVAILABLE', 0
+         FROM files f JOIN data_objects o ON o.id = f.object_id
+         WHERE f.data_type IN ('RAWDATA', 'QUICKLOOK_SD', 'QUICKLOOK_MD', 'QUICKLOOK_HD')",
+    )
+    .execute(store.pool())
+    .await?
+    .rows_affected();
+    let baseline = started.elapsed();
+    sqlx::query("DROP TABLE bench_order_files")
+        .execute(store.pool())
+        .await?;
+    store.close().await;
+
+    let (elapsed, peak_rss_kb) = order_on_server(root, &config).await?;
+    println!(
+        "order of {copied} files: bulk INSERT {:.2} s; POST → all AVAILABLE {:.2} s = {:.1}x; server peak RSS {} MiB",
+        baseline.as_secs_f64(),
+        elapsed.as_secs_f64(),
+        elapsed.as_secs_f64() / baseline.as_secs_f64().max(0.001),
+        peak_rss_kb / 1024
+    );
+    Ok(())
+}
+
+/// Starts `serve` on the data dir, orders everything, and waits for every file to be AVAILABLE; returns
+/// the time that took and the server's peak resident memory (kB).
+async fn order_on_server(root: &Path, config: &Config) -> anyhow::Result<(Duration, u64)> {
+    let mut child = tokio::process::Command::new(std::env::current_exe()?)
+        .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+        .arg(root)
+        .args(["--database-url", &config.database.url])
+        .env(
+            "REGARDS_ORDER__ORDERS__MAX_RUNNING_SUBORDERS_PER_USER",
+            "1000000",
+        )
+        .env("REGARDS_ORDER__JOBS__POLL_INTERVAL", "100ms")
+        .env("REGARDS_ORDER__LOG__LEVEL", "warn")
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()?;
+    let pid = child.id().context("serve did not start")?;
+    let mut lines = BufReader::new(child.stdout.take().context("no stdout")?).lines();
+    let address = loop {
+        match lines.next_line().await? {
+            Some(line) => {
+                if let Some(address) = line.strip_prefix("regards-order listening on ") {
+                    break address.to_owned();
+                }
+            }
+            None => bail!("serve stopped before listening"),
+        }
+    };
+    let keys = TokenKeys::new(&load_or_create_secret(config)?, &config.auth.tenant);
+    let token = keys.access_token(
+        "bench@example.org",
+        Role::RegisteredUser,
+        Duration::from_secs(86_400),
+        Clock::default().now(),
+    );
+    let client = reqwest::Client::new();
+    let selection = client
+        .post(format!("{address}/order/basket/selection"))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body(r#"{"selectAllOpenSearchRequest": ""}"#)
+        .send()
+        .await?;
+    if !selection.status().is_success() {
+        bail!("basket: {}", selection.status());
+    }
+    let started = Instant::now();
+    let order: serde_json::Value = client
+        .post(format!("{address}/user/orders"))
+        .bearer_auth(&token)
+        .send()
+        .await?
+        .json()
+        .await?;
+    let id = order["content"]["id"].as_i64().context("no order id")?;
+    loop {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let order: serde_json::Value = client
+            .get(format!("{address}/user/orders/{id}"))
+            .bearer_auth(&token)
+            .send()
+            .await?
+            .json()
+            .await?;
+        let status = order["content"]["status"].as_str().unwrap_or("");
+        if status != "RUNNING" {
+            if status != "DONE" {
+                bail!("the order ended {status}: {}", order["content"]["message"]);
+            }
+            break;
+        }
+    }
+    let elapsed = started.elapsed();
+    let peak = peak_rss_kb(pid).unwrap_or(0);
+    child.start_kill()?;
+    child.wait().await?;
+    Ok((elapsed, peak))
+}
+
+/// `VmHWM` of a process (Linux).
+fn peak_rss_kb(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
