@@ -46,8 +46,13 @@ pub async fn stage(state: &AppState, sub_order_id: i64) -> anyhow::Result<()> {
             return stop(state, sub_order_id, status).await;
         }
         let mut conn = state.store.pool().acquire().await?;
-        let batch = if storage.is_nearline() { NEARLINE_BATCH } else { ONLINE_BATCH };
-        let files = subs::files_in_state(&mut conn, sub_order_id, FileState::Pending, batch).await?;
+        let batch = if storage.is_nearline() {
+            NEARLINE_BATCH
+        } else {
+            ONLINE_BATCH
+        };
+        let files =
+            subs::files_in_state(&mut conn, sub_order_id, FileState::Pending, batch).await?;
         drop(conn);
         if files.is_empty() {
             return finish(state, sub_order_id).await;

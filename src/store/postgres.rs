@@ -4,8 +4,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::AnyPool;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
 
 use super::basket::BasketStore;
 use super::catalog::CatalogStore;
@@ -26,6 +26,15 @@ impl PostgresStore {
         let pool = AnyPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))
+            .after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    // Prepared statements are reused; a generic plan for `WHERE order_id = $1 AND state = $2
+                    // AND id IN (...)` scans a million-row index where the primary key finds 1000 rows.
+                    conn.execute("SET plan_cache_mode = force_custom_plan")
+                        .await?;
+                    Ok(())
+                })
+            })
             .connect_with(options)
             .await?;
         Ok(PostgresStore { pool })
