@@ -27,6 +27,8 @@ pub struct AppState {
     /// Base of the links in emails and metalinks: `http.public_url`, else the address actually bound.
     pub public_url: Arc<str>,
     pub storages: crate::storage::Storages,
+    /// For external (http) files.
+    pub http: reqwest::Client,
 }
 
 impl AppState {
@@ -48,7 +50,12 @@ impl AppState {
         let mailer = Mailer::from_config(&config)?;
         let public_url = public_url(&config, bound);
         let storages = crate::storage::Storages::from_config(&config.storages);
+        let http = reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(10))
+            .build()
+            .context("cannot build the HTTP client")?;
         Ok(AppState {
+            http,
             storages,
             config: Arc::new(config),
             store,

@@ -36,6 +36,14 @@ pub enum AppError {
     Unprocessable(Vec<String>),
     #[error("{0}")]
     Unavailable(String),
+    /// 202 with `Retry-After`: not ready yet, ask again later.
+    #[error("{0}")]
+    NotYet(String, u64),
+    #[error("{0}")]
+    Gone(String),
+    /// 502: the server holding an external file failed.
+    #[error("{0}")]
+    BadGateway(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -58,6 +66,9 @@ impl AppError {
             AppError::ExpectationFailed(_) => StatusCode::EXPECTATION_FAILED,
             AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::NotYet(..) => StatusCode::ACCEPTED,
+            AppError::Gone(_) => StatusCode::GONE,
+            AppError::BadGateway(_) => StatusCode::BAD_GATEWAY,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -86,7 +97,16 @@ impl IntoResponse for AppError {
         let body = ErrorBody {
             messages: self.messages(),
         };
+        let retry_after = match &self {
+            AppError::NotYet(_, seconds) => Some(*seconds),
+            _ => None,
+        };
         let mut response = (status, axum::Json(body)).into_response();
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         if status == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()

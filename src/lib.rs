@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod download;
 pub mod error;
 pub mod http;
 pub mod jobs;

@@ -3,4 +3,5 @@
 pub mod files;
 pub mod order;
 pub mod query;
+pub mod ranges;
 pub mod selection;

@@ -3,6 +3,7 @@
 
 mod basket;
 mod catalog;
+mod downloads;
 pub mod extract;
 mod health;
 mod metrics;
@@ -46,6 +47,7 @@ pub type App = MapRequest<Router, fn(Request) -> Request>;
         (name = "catalog", description = "The built-in catalog: datasets, data objects and their files."),
         (name = "basket", description = "The caller's basket: selections of data objects, per dataset."),
         (name = "orders", description = "Orders: made from the basket, processed in sub-orders, downloaded."),
+        (name = "downloads", description = "An order's files: zip, metalink, one by one (with ranges), listings."),
     )
 )]
 struct ApiDoc;
@@ -77,6 +79,7 @@ fn routes() -> (Router<AppState>, OpenApiDoc) {
         .merge(catalog::router())
         .merge(basket::router())
         .merge(orders::router())
+        .merge(downloads::router())
         .split_for_parts()
 }
 

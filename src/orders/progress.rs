@@ -6,7 +6,8 @@ use crate::store::StoreError;
 use crate::store::orders::{self as rows};
 use crate::time::Timestamp;
 
-/// Ends a RUNNING, expanded order whose files are all treated; returns the status it ended in.
+/// Ends a RUNNING, expanded order whose files are all treated; returns the status it ended in. A DONE
+/// order whose download later failed for some file becomes DONE_WITH_WARNING.
 pub async fn settle(
     conn: &mut sqlx::AnyConnection,
     order_id: i64,
@@ -15,13 +16,18 @@ pub async fn settle(
     let Some(order) = rows::order_in(conn, order_id).await? else {
         return Ok(None);
     };
-    if order.expanded == 0 || order.status() != OrderStatus::Running {
-        return Ok(None);
-    }
     let progress = order.progress();
     let Some(end) = progress.end_state() else {
         return Ok(None);
     };
+    let settles = match order.status() {
+        OrderStatus::Running => order.expanded != 0,
+        OrderStatus::Done => end == OrderStatus::DoneWithWarning,
+        _ => false,
+    };
+    if !settles {
+        return Ok(None);
+    }
     let message = match end {
         OrderStatus::Failed => Some("No file of this order could be made available".to_owned()),
         OrderStatus::DoneWithWarning => Some(format!(

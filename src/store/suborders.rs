@@ -385,3 +385,78 @@ pub async fn recount(conn: &mut AnyConnection, id: i64) -> Result<(), StoreError
     .await?;
     Ok(())
 }
+
+pub async fn order_file(
+    conn: &mut AnyConnection,
+    id: i64,
+) -> Result<Option<OrderFileRow>, StoreError> {
+    let sql = format!("SELECT {FILE_COLUMNS} FROM order_files WHERE id = $1");
+    Ok(sqlx::query_as(AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?)
+}
+
+/// A page of an order's files: in a state (or all), of a sub-order or a dataset task (or all), by id.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FileFilter {
+    pub state: Option<FileState>,
+    pub sub_order_id: Option<i64>,
+    pub dataset_task_id: Option<i64>,
+}
+
+pub async fn files_page(
+    conn: &mut AnyConnection,
+    order_id: i64,
+    filter: FileFilter,
+    offset: u64,
+    limit: u64,
+) -> Result<(Vec<OrderFileRow>, i64), StoreError> {
+    let mut conditions = vec!["order_id = $1".to_owned()];
+    let mut n = 1;
+    let mut text_param = None;
+    let mut int_params = Vec::new();
+    if let Some(state) = filter.state {
+        n += 1;
+        conditions.push(format!("state = ${n}"));
+        text_param = Some(state.as_str());
+    }
+    for (column, value) in [
+        ("sub_order_id", filter.sub_order_id),
+        ("dataset_task_id", filter.dataset_task_id),
+    ] {
+        if let Some(value) = value {
+            n += 1;
+            conditions.push(format!("{column} = ${n}"));
+            int_params.push(value);
+        }
+    }
+    let condition = conditions.join(" AND ");
+    let count_sql = format!("SELECT COUNT(*) FROM order_files WHERE {condition}");
+    let mut count = sqlx::query_scalar::<_, i64>(AssertSqlSafe(count_sql)).bind(order_id);
+    if let Some(text) = text_param {
+        count = count.bind(text);
+    }
+    for value in &int_params {
+        count = count.bind(*value);
+    }
+    let total = count.fetch_one(&mut *conn).await?;
+    let sql = format!(
+        "SELECT {FILE_COLUMNS} FROM order_files WHERE {condition} ORDER BY id LIMIT ${} OFFSET ${}",
+        n + 1,
+        n + 2
+    );
+    let mut query = sqlx::query_as::<_, OrderFileRow>(AssertSqlSafe(sql)).bind(order_id);
+    if let Some(text) = text_param {
+        query = query.bind(text);
+    }
+    for value in &int_params {
+        query = query.bind(*value);
+    }
+    let rows = query
+        .bind(limit as i64)
+        .bind(offset as i64)
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok((rows, total))
+}

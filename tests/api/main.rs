@@ -8,6 +8,7 @@ mod auth;
 pub mod basket;
 mod catalog;
 mod conventions;
+mod downloads;
 mod jobs;
 mod operations;
 pub mod orders;

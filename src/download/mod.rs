@@ -1,0 +1,277 @@
+//! Downloads: who may fetch what (owner or admin with a bearer token; a public order token for its own
+//! order only), where a file's bytes come from (online storage, the nearline cache, an external URL), and
+//! the three ways out: one file (with ranges), a streamed zip, a metalink.
+
+pub mod file;
+pub mod metalink;
+pub mod zip;
+
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures::Stream;
+
+use crate::app::AppState;
+use crate::auth::{Caller, OrderGrant};
+use crate::domain::order::{FileState, OrderStatus};
+use crate::error::AppError;
+use crate::orders::OrderError;
+use crate::store::orders::OrderRow;
+use crate::store::suborders::{self as subs, OrderFileRow};
+
+/// Seconds a client is told to wait before asking again for a file not yet available.
+pub const RETRY_AFTER_SECONDS: u64 = 30;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DownloadError {
+    #[error("Data file with id: {0} doesn't exist.")]
+    UnknownFile(i64),
+    #[error(transparent)]
+    Order(#[from] OrderError),
+    #[error("Order {0} has expired")]
+    Expired(i64),
+    #[error("Order {0} is {1}: it has no files to download")]
+    NotDownloadable(i64, &'static str),
+    /// Accepted, its files not yet listed (what REGARDS calls a PENDING order).
+    #[error("Order {0} is still being prepared: its files are not listed yet")]
+    NotListed(i64),
+    #[error("Not yet available.")]
+    Pending,
+    #[error("{0}")]
+    InError(String),
+    #[error(
+        "The cached copy of data file {0} was removed after its download; retry the order to get it again"
+    )]
+    Evicted(i64),
+    /// A bearer user who is neither the owner nor an admin.
+    #[error("You are not allowed to download the files of order {0}")]
+    Forbidden(i64),
+    /// An order token for another order (or another owner).
+    #[error("This order token does not open data file {0}")]
+    WrongToken(i64),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+impl From<DownloadError> for AppError {
+    fn from(error: DownloadError) -> AppError {
+        let message = error.to_string();
+        match error {
+            DownloadError::UnknownFile(_)
+            | DownloadError::Expired(_)
+            | DownloadError::NotDownloadable(..)
+            | DownloadError::NotListed(_) => AppError::NotFound(message),
+            DownloadError::Pending => AppError::NotYet(message, RETRY_AFTER_SECONDS),
+            DownloadError::InError(_) => AppError::unprocessable(message),
+            DownloadError::Evicted(_) => AppError::Gone(message),
+            DownloadError::Forbidden(_) => AppError::Forbidden(message),
+            DownloadError::WrongToken(_) => AppError::Unauthorized(message),
+            DownloadError::Order(error) => error.into(),
+            DownloadError::Store(error) => error.into(),
+        }
+    }
+}
+
+/// Who asks for an order's files.
+#[derive(Debug, Clone)]
+pub enum Requester {
+    Bearer(Caller),
+    Token(OrderGrant),
+}
+
+/// The order, for this requester: its owner or an admin (403 otherwise), or a token of this very order
+/// and owner (401 otherwise); an EXPIRED order is a 404 saying so.
+pub async fn order_for(
+    state: &AppState,
+    requester: &Requester,
+    order_id: i64,
+) -> Result<OrderRow, DownloadError> {
+    let order = state
+        .store
+        .order(order_id)
+        .await?
+        .ok_or(OrderError::NotFound(order_id))?;
+    match requester {
+        Requester::Bearer(caller) => {
+            if caller.user != order.owner && !caller.is_admin() {
+                return Err(DownloadError::Forbidden(order_id));
+            }
+        }
+        Requester::Token(grant) => {
+            if grant.order_id != order.id || grant.owner != order.owner {
+                return Err(DownloadError::WrongToken(order_id));
+            }
+        }
+    }
+    match order.status() {
+        OrderStatus::Expired => Err(DownloadError::Expired(order_id)),
+        OrderStatus::Deleted => Err(DownloadError::NotDownloadable(order_id, "DELETED")),
+        _ => Ok(order),
+    }
+}
+
+/// A file of an order, for this requester.
+pub async fn file_for(
+    state: &AppState,
+    requester: &Requester,
+    file_id: i64,
+) -> Result<(OrderRow, OrderFileRow), DownloadError> {
+    let mut conn = state
+        .store
+        .pool()
+        .acquire()
+        .await
+        .map_err(crate::store::StoreError::from)?;
+    let file = subs::order_file(&mut conn, file_id)
+        .await?
+        .ok_or(DownloadError::UnknownFile(file_id))?;
+    drop(conn);
+    let order = match order_for(state, requester, file.order_id).await {
+        Err(DownloadError::Order(OrderError::NotFound(_))) => {
+            return Err(DownloadError::UnknownFile(file_id));
+        }
+        Err(DownloadError::WrongToken(_)) => return Err(DownloadError::WrongToken(file_id)),
+        other => other?,
+    };
+    Ok((order, file))
+}
+
+/// Where a file's bytes are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Local(PathBuf),
+    Url(String),
+}
+
+/// The source of a file that may be downloaded (AVAILABLE or already DOWNLOADED / DOWNLOAD_ERROR).
+pub fn source_of(state: &AppState, file: &OrderFileRow) -> Result<Source, DownloadError> {
+    match FileState::parse(&file.state) {
+        Some(FileState::Pending) => return Err(DownloadError::Pending),
+        Some(FileState::Error) | None => {
+            return Err(DownloadError::InError(
+                file.error
+                    .clone()
+                    .unwrap_or_else(|| "This file is in error".into()),
+            ));
+        }
+        _ => {}
+    }
+    let Some(storage_name) = file.storage.as_deref() else {
+        return Ok(Source::Url(file.uri.clone()));
+    };
+    let nearline = state
+        .storages
+        .get(storage_name)
+        .is_some_and(|s| s.is_nearline());
+    if nearline {
+        return match &file.cache_path {
+            Some(path) => Ok(Source::Local(PathBuf::from(path))),
+            None => Err(DownloadError::Evicted(file.id)),
+        };
+    }
+    Ok(Source::Local(crate::storage::local_path(&file.uri)))
+}
+
+/// A stream that runs `done` once the whole body was handed over to the HTTP connection: when `length`
+/// bytes went out (hyper stops polling a body once its `Content-Length` is reached), or, with no length,
+/// when the stream ends. Never when it is dropped before (the client went away) or fails.
+pub struct OnComplete<S> {
+    inner: S,
+    remaining: Option<u64>,
+    done: Option<Box<dyn FnOnce() + Send>>,
+}
+
+impl<S> OnComplete<S> {
+    pub fn new(
+        inner: S,
+        length: Option<u64>,
+        done: impl FnOnce() + Send + 'static,
+    ) -> OnComplete<S> {
+        let mut stream = OnComplete {
+            inner,
+            remaining: length,
+            done: Some(Box::new(done)),
+        };
+        if length == Some(0) {
+            // Nothing to send: hyper will not even poll an empty body.
+            stream.finish();
+        }
+        stream
+    }
+
+    fn finish(&mut self) {
+        if let Some(done) = self.done.take() {
+            done();
+        }
+    }
+}
+
+impl<S, E> Stream for OnComplete<S>
+where
+    S: Stream<Item = Result<bytes::Bytes, E>> + Unpin,
+{
+    type Item = S::Item;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<S::Item>> {
+        let next = Pin::new(&mut self.inner).poll_next(cx);
+        match (&next, self.remaining) {
+            (Poll::Ready(Some(Ok(chunk))), Some(remaining)) => {
+                let left = remaining.saturating_sub(chunk.len() as u64);
+                self.remaining = Some(left);
+                if left == 0 {
+                    self.finish();
+                }
+            }
+            (Poll::Ready(Some(Err(_))), _) => self.done = None,
+            (Poll::Ready(None), None | Some(0)) => self.finish(),
+            _ => {}
+        }
+        next
+    }
+}
+
+/// A file name unique among those handed out: `name (1).ext`, `name (2).ext`, ...
+pub fn unique_name(taken: &mut std::collections::HashSet<String>, name: &str) -> String {
+    if taken.insert(name.to_owned()) {
+        return name.to_owned();
+    }
+    let (stem, extension) = match name.rsplit_once('.') {
+        Some((stem, extension)) if !stem.is_empty() => (stem, format!(".{extension}")),
+        _ => (name, String::new()),
+    };
+    (1..)
+        .map(|n| format!("{stem} ({n}){extension}"))
+        .find(|candidate| taken.insert(candidate.clone()))
+        .expect("some suffix is free")
+}
+
+/// `order_<id>_<yyyy-MM-ddTHH-mm-ssZ>.<extension>` (no `:` in a file name).
+pub fn attachment_name(order_id: i64, now: crate::time::Timestamp, extension: &str) -> String {
+    format!(
+        "order_{order_id}_{}.{extension}",
+        now.to_datetime().format("%Y-%m-%dT%H-%M-%SZ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_made_unique_like_regards_does() {
+        let mut taken = std::collections::HashSet::new();
+        assert_eq!(unique_name(&mut taken, "a.txt"), "a.txt");
+        assert_eq!(unique_name(&mut taken, "a.txt"), "a (1).txt");
+        assert_eq!(unique_name(&mut taken, "a.txt"), "a (2).txt");
+        assert_eq!(unique_name(&mut taken, "README"), "README");
+        assert_eq!(unique_name(&mut taken, "README"), "README (1)");
+        assert_eq!(unique_name(&mut taken, "a (1).txt"), "a (1) (1).txt");
+    }
+
+    #[test]
+    fn attachment_names_have_no_colon() {
+        let name = attachment_name(7, crate::time::Timestamp(1_522_765_200_383), "zip");
+        assert_eq!(name, "order_7_2018-04-03T14-20-00Z.zip");
+    }
+}

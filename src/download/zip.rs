@@ -1,0 +1,262 @@
+//! The zip of every AVAILABLE file of an order, streamed as it is read: entries STORED, CRC-32 computed
+//! on the fly, zip64 for entries of 4 GiB and more, names made unique with ` (n)`. A file that cannot be
+//! read is listed in a last `NOTICE.txt` entry and becomes DOWNLOAD_ERROR; the files zipped become
+//! DOWNLOADED only once the whole body went out (a client leaving halfway changes nothing).
+
+use std::collections::{HashSet, VecDeque};
+use std::io::{Read, Write};
+
+use axum::body::Body;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use tokio::runtime::Handle;
+use tokio_util::io::{ReaderStream, SyncIoBridge};
+use zip::write::SimpleFileOptions;
+
+use super::{OnComplete, Requester, Source, attachment_name, order_for, source_of, unique_name};
+use crate::app::AppState;
+use crate::domain::order::FileState;
+use crate::error::AppError;
+use crate::store::suborders::{self as subs, FileFilter, OrderFileRow};
+
+/// Between the zip writer (a blocking thread) and the HTTP body.
+const PIPE: usize = 256 * 1024;
+const PAGE: u64 = 1000;
+const ZIP64_FROM: u64 = 4 * 1024 * 1024 * 1024;
+
+/// What the zip writer did.
+#[derive(Debug, Default)]
+struct Written {
+    sent: Vec<i64>,
+    failed: Vec<(i64, String)>,
+}
+
+pub async fn respond(
+    state: &AppState,
+    requester: &Requester,
+    order_id: i64,
+) -> Result<Response, AppError> {
+    let order = order_for(state, requester, order_id).await?;
+    let mut conn = state
+        .store
+        .pool()
+        .acquire()
+        .await
+        .map_err(crate::store::StoreError::from)?;
+    let filter = FileFilter {
+        state: Some(FileState::Available),
+        ..FileFilter::default()
+    };
+    let (_, available) = subs::files_page(&mut conn, order.id, filter, 0, 1).await?;
+    drop(conn);
+    if available == 0 {
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    }
+    let (reader, writer) = tokio::io::duplex(PIPE);
+    let writing = {
+        let state = state.clone();
+        let handle = Handle::current();
+        tokio::task::spawn_blocking(move || {
+            write_zip(&state, &handle, order.id, SyncIoBridge::new(writer))
+        })
+    };
+    let state = state.clone();
+    let stream = OnComplete::new(ReaderStream::with_capacity(reader, PIPE), None, move || {
+        tokio::spawn(async move { record(&state, order_id, writing).await });
+    });
+    let name = attachment_name(order_id, crate::time::Clock::default().now(), "zip");
+    Response::builder()
+        .header(header::CONTENT_TYPE, "application/octet-stream")
+        .header(
+            header::CONTENT_DISPOSITION,
+            format!("attachment;filename={name}"),
+        )
+        .header(header::EXPIRES, "Thu, 01 Jan 1970 00:00:00 GMT")
+        .body(Body::from_stream(stream))
+        .map_err(|e| AppError::Internal(e.into()))
+}
+
+/// The whole body went out: the files zipped are DOWNLOADED, those that failed DOWNLOAD_ERROR.
+async fn record(
+    state: &AppState,
+    order_id: i64,
+    writing: tokio::task::JoinHandle<anyhow::Result<Written>>,
+) {
+    let written = match writing.await {
+        Ok(Ok(written)) => written,
+        Ok(Err(error)) => {
+            return tracing::warn!(order_id, error = format!("{error:#}"), "zip not completed");
+        }
+        Err(error) => return tracing::warn!(order_id, %error, "zip writer failed"),
+    };
+    let downloaded = crate::orders::downloaded::files_sent(
+        state,
+        order_id,
+        &written.sent,
+        FileState::Downloaded,
+        None,
+    );
+    if let Err(error) = downloaded.await {
+        tracing::warn!(order_id, %error, "cannot record downloaded files");
+    }
+    for (id, reason) in &written.failed {
+        let ids = [*id];
+        let failed = crate::orders::downloaded::files_sent(
+            state,
+            order_id,
+            &ids,
+            FileState::DownloadError,
+            Some(reason),
+        );
+        if let Err(error) = failed.await {
+            tracing::warn!(order_id, %error, "cannot record a download error");
+        }
+    }
+}
+
+/// Runs on a blocking thread: reads the available files page by page and writes the zip.
+fn write_zip<W: Write>(
+    state: &AppState,
+    handle: &Handle,
+    order_id: i64,
+    out: W,
+) -> anyhow::Result<Written> {
+    let mut zip = zip::ZipWriter::new_stream(out);
+    let mut written = Written::default();
+    let mut names = HashSet::new();
+    let mut notice = Vec::new();
+    let mut after = 0i64;
+    let mut page: VecDeque<OrderFileRow> = VecDeque::new();
+    loop {
+        if page.is_empty() {
+            page = handle.block_on(next_page(state, order_id, after))?.into();
+            if page.is_empty() {
+                break;
+            }
+        }
+        let file = page.pop_front().expect("not empty");
+        after = file.id;
+        let opened = match source_of(state, &file) {
+            Ok(source) => open(state, handle, &source),
+            Err(error) => Err(error.to_string()),
+        };
+        let mut reader = match opened {
+            Ok(reader) => reader,
+            Err(reason) => {
+                notice.push(format!(
+                    "Failed to download file ({}): {reason}.",
+                    file.filename
+                ));
+                written.failed.push((file.id, reason));
+                continue;
+            }
+        };
+        let size = file.size.unwrap_or(0).max(0) as u64;
+        let options = SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored)
+            .large_file(size >= ZIP64_FROM);
+        zip.start_file(unique_name(&mut names, &file.filename), options)?;
+        match copy(&mut reader, &mut zip) {
+            Ok(copied) if copied == size || file.size.is_none() => written.sent.push(file.id),
+            Ok(copied) => {
+                let reason =
+                    format!("Cannot completely download data file, only {copied}/{size} bytes");
+                notice.push(format!(
+                    "Failed to download file ({}): {reason}.",
+                    file.filename
+                ));
+                written.failed.push((file.id, reason));
+            }
+            Err(CopyError::Read(reason)) => {
+                notice.push(format!(
+                    "Failed to download file ({}): {reason}.",
+                    file.filename
+                ));
+                written.failed.push((file.id, reason));
+            }
+            Err(CopyError::Write(error)) => return Err(error.into()),
+        }
+    }
+    if !notice.is_empty() {
+        let options =
+            SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+        zip.start_file(unique_name(&mut names, "NOTICE.txt"), options)?;
+        zip.write_all(notice.join("\n").as_bytes())?;
+        zip.write_all(b"\n")?;
+    }
+    zip.finish()?.flush()?;
+    Ok(written)
+}
+
+async fn next_page(
+    state: &AppState,
+    order_id: i64,
+    after: i64,
+) -> anyhow::Result<Vec<OrderFileRow>> {
+    let rows: Vec<OrderFileRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {} FROM order_files WHERE order_id = $1 AND state = 'AVAILABLE' AND id > $2 ORDER BY id LIMIT $3",
+        subs::FILE_COLUMNS
+    )))
+    .bind(order_id)
+    .bind(after)
+    .bind(PAGE as i64)
+    .fetch_all(state.store.pool())
+    .await?;
+    Ok(rows)
+}
+
+/// A reader of a file's bytes: a local file, or an external URL read through the runtime.
+fn open(
+    state: &AppState,
+    handle: &Handle,
+    source: &Source,
+) -> Result<Box<dyn Read + Send>, String> {
+    match source {
+        Source::Local(path) => std::fs::File::open(path)
+            .map(|f| Box::new(f) as Box<dyn Read + Send>)
+            .map_err(|e| format!("Error during file download: {e}")),
+        Source::Url(url) => {
+            let response = handle
+                .block_on(state.http.get(url).send())
+                .map_err(|e| format!("Error during file download: {e}"))?;
+            if !response.status().is_success() {
+                return Err(format!(
+                    "Server returned HTTP error code {}",
+                    response.status().as_u16()
+                ));
+            }
+            let stream =
+                futures::TryStreamExt::map_err(response.bytes_stream(), std::io::Error::other);
+            let reader = tokio_util::io::StreamReader::new(stream);
+            Ok(Box::new(SyncIoBridge::new_with_handle(
+                reader,
+                handle.clone(),
+            )))
+        }
+    }
+}
+
+enum CopyError {
+    Read(String),
+    Write(std::io::Error),
+}
+
+/// Copies, telling a read failure (the file: goes to NOTICE.txt) from a write failure (the client).
+fn copy(reader: &mut dyn Read, out: &mut dyn Write) -> Result<u64, CopyError> {
+    let mut buffer = vec![0u8; 256 * 1024];
+    let mut copied = 0u64;
+    loop {
+        let read = match reader.read(&mut buffer) {
+            Ok(0) => return Ok(copied),
+            Ok(read) => read,
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(error) => {
+                return Err(CopyError::Read(format!(
+                    "Error during file download: {error}"
+                )));
+            }
+        };
+        out.write_all(&buffer[..read]).map_err(CopyError::Write)?;
+        copied += read as u64;
+    }
+}

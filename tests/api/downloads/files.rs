@@ -1,0 +1,427 @@
+//! Single files: states, headers, ranges, tokens, listings.
+
+use serde_json::Value;
+
+use super::{get, processed_order, source};
+use crate::orders::app_with_orders_catalog;
+
+async fn file_id(app: &crate::helpers::TestApp, order: i64, provider: &str) -> i64 {
+    sqlx::query_scalar("SELECT id FROM order_files WHERE order_id = $1 AND provider_id = $2")
+        .bind(order)
+        .bind(provider)
+        .fetch_one(app.state.store.pool())
+        .await
+        .unwrap()
+}
+
+async fn state_of(app: &crate::helpers::TestApp, file: i64) -> String {
+    sqlx::query_scalar("SELECT state FROM order_files WHERE id = $1")
+        .bind(file)
+        .fetch_one(app.state.store.pool())
+        .await
+        .unwrap()
+}
+
+async fn settled(app: &crate::helpers::TestApp, file: i64, state: &str) {
+    crate::helpers::wait_until(std::time::Duration::from_secs(10), state, || async {
+        state_of(app, file).await == state
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_file_is_served_whole_or_by_ranges_and_downloaded_once_covered() {
+    let app = app_with_orders_catalog().await;
+    let token = app.user_token();
+    let id = processed_order(&app, &token, "dataset:alpha").await;
+    let file = file_id(&app, id, "alpha-2").await;
+    let content = source(&app, "online", "alpha/2.dat");
+
+    let head = app
+        .client
+        .head(app.url(&format!("/orders/files/{file}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), 200);
+    assert_eq!(head.headers()["content-length"], "100");
+    assert_eq!(state_of(&app, file).await, "AVAILABLE", "HEAD never counts");
+
+    let part = get(
+        &app,
+        &format!("/orders/files/{file}"),
+        Some(&token),
+        &[("range", "bytes=0-39")],
+    )
+    .await;
+    assert_eq!(part.status(), 206);
+    assert_eq!(part.headers()["content-range"], "bytes 0-39/100");
+    assert_eq!(part.headers()["content-length"], "40");
+    assert_eq!(part.headers()["accept-ranges"], "bytes");
+    assert_eq!(part.headers()["content-type"], "application/octet-stream");
+    assert!(
+        part.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment; filename=\"2.dat\"")
+    );
+    assert!(part.headers().contains_key("etag"));
+    assert_eq!(part.bytes().await.unwrap(), content[..40]);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(state_of(&app, file).await, "AVAILABLE", "a part only");
+
+    let rest = get(
+        &app,
+        &format!("/orders/files/{file}"),
+        Some(&token),
+        &[("range", "bytes=40-")],
+    )
+    .await;
+    assert_eq!(rest.status(), 206);
+    assert_eq!(rest.bytes().await.unwrap(), content[40..]);
+    settled(&app, file, "DOWNLOADED").await;
+
+    let outside = get(
+        &app,
+        &format!("/orders/files/{file}"),
+        Some(&token),
+        &[("range", "bytes=500-")],
+    )
+    .await;
+    assert_eq!(outside.status(), 416);
+    assert_eq!(outside.headers()["content-range"], "bytes */100");
+
+    let whole = get(&app, &format!("/orders/files/{file}"), Some(&token), &[]).await;
+    assert_eq!(
+        whole.status(),
+        200,
+        "a downloaded file can be downloaded again"
+    );
+    assert_eq!(whole.bytes().await.unwrap(), content);
+}
+
+#[tokio::test]
+async fn pending_error_unknown_and_evicted_files_say_so() {
+    let app = app_with_orders_catalog().await;
+    let token = app.user_token();
+    let id = processed_order(&app, &token, "dataset:beta OR dataset:gamma").await;
+    let pending = file_id(&app, id, "gamma-1").await;
+    let response = get(&app, &format!("/orders/files/{pending}"), Some(&token), &[]).await;
+    assert_eq!(response.status(), 202);
+    assert_eq!(response.headers()["retry-after"], "30");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["messages"][0], "Not yet available.");
+
+    let corrupt = file_id(&app, id, "beta-2").await;
+    let response = get(&app, &format!("/orders/files/{corrupt}"), Some(&token), &[]).await;
+    assert_eq!(response.status(), 422);
+    let body: Value = response.json().await.unwrap();
+    assert!(
+        body["messages"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("checksum mismatch"),
+        "{body}"
+    );
+
+    let response = get(&app, "/orders/files/999999", Some(&token), &[]).await;
+    assert_eq!(response.status(), 404);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        body["messages"][0],
+        "Data file with id: 999999 doesn't exist."
+    );
+
+    // A nearline file downloaded, then its copy evicted: gone.
+    let restored = file_id(&app, id, "beta-1").await;
+    let bytes = get(
+        &app,
+        &format!("/orders/files/{restored}"),
+        Some(&token),
+        &[],
+    )
+    .await
+    .bytes()
+    .await
+    .unwrap();
+    assert_eq!(bytes, source(&app, "nearline", "beta/1.dat"));
+    settled(&app, restored, "DOWNLOADED").await;
+    let sub_order: i64 = sqlx::query_scalar("SELECT sub_order_id FROM order_files WHERE id = $1")
+        .bind(restored)
+        .fetch_one(app.state.store.pool())
+        .await
+        .unwrap();
+    let mut tx = app.state.store.begin_write().await.unwrap();
+    regards_order::orders::stage::drop_copies(&mut tx, sub_order)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        get(
+            &app,
+            &format!("/orders/files/{restored}"),
+            Some(&token),
+            &[]
+        )
+        .await
+        .status(),
+        410
+    );
+}
+
+#[tokio::test]
+async fn order_tokens_open_the_files_of_their_order_only() {
+    let app = app_with_orders_catalog().await;
+    let token = app.user_token();
+    let mine = processed_order(&app, &token, "dataset:alpha").await;
+    let other_user = app.token(
+        "other@example.org",
+        regards_order::auth::Role::RegisteredUser,
+    );
+    let theirs = processed_order(&app, &other_user, "dataset:alpha").await;
+    let expires = app
+        .state
+        .clock
+        .now()
+        .plus(std::time::Duration::from_secs(3600));
+    let my_token = app
+        .state
+        .keys
+        .order_token("user@example.org", mine, expires);
+    let my_file = file_id(&app, mine, "alpha-1").await;
+    let their_file = file_id(&app, theirs, "alpha-1").await;
+
+    let response = get(
+        &app,
+        &format!("/orders/public/files/{my_file}?orderToken={my_token}"),
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.bytes().await.unwrap(),
+        source(&app, "online", "alpha/1.dat")
+    );
+    let head = app
+        .client
+        .head(app.url(&format!(
+            "/orders/public/files/{my_file}?orderToken={my_token}"
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), 200);
+
+    // Another order's file, with a token of mine, or of a forged owner: 401.
+    let response = get(
+        &app,
+        &format!("/orders/public/files/{their_file}?orderToken={my_token}"),
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(response.status(), 401);
+    let forged = app
+        .state
+        .keys
+        .order_token("user@example.org", theirs, expires);
+    assert_eq!(
+        get(
+            &app,
+            &format!("/orders/public/files/{their_file}?orderToken={forged}"),
+            None,
+            &[]
+        )
+        .await
+        .status(),
+        401
+    );
+    assert_eq!(
+        get(&app, &format!("/orders/public/files/{my_file}"), None, &[])
+            .await
+            .status(),
+        401
+    );
+    assert_eq!(
+        get(
+            &app,
+            &format!("/orders/public/files/{my_file}?orderToken={token}"),
+            None,
+            &[]
+        )
+        .await
+        .status(),
+        401
+    );
+    // With bearer tokens: another user's file is 403, an admin's is fine.
+    assert_eq!(
+        get(
+            &app,
+            &format!("/orders/files/{their_file}"),
+            Some(&token),
+            &[]
+        )
+        .await
+        .status(),
+        403
+    );
+    assert_eq!(
+        get(
+            &app,
+            &format!("/orders/files/{their_file}"),
+            Some(&app.admin_token()),
+            &[]
+        )
+        .await
+        .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn the_listings_show_available_files_with_working_urls() {
+    let app = app_with_orders_catalog().await;
+    let token = app.user_token();
+    let id = processed_order(&app, &token, "dataset:alpha").await;
+    let page: Value = get(
+        &app,
+        &format!("/orders/{id}/files/available?size=2"),
+        Some(&token),
+        &[],
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(page["metadata"]["totalElements"], 5);
+    assert_eq!(page["metadata"]["size"], 2);
+    let first = &page["content"][0]["content"];
+    assert_eq!(first["productId"], "alpha-1");
+
+    let sub_order: i64 = sqlx::query_scalar("SELECT sub_order_id FROM order_files WHERE id = $1")
+        .bind(first["id"].as_i64().unwrap())
+        .fetch_one(app.state.store.pool())
+        .await
+        .unwrap();
+    let page: Value = get(
+        &app,
+        &format!("/orders/{id}/filesTask/{sub_order}/files/available"),
+        Some(&token),
+        &[],
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(page["metadata"]["totalElements"], 2);
+
+    let task: i64 = sqlx::query_scalar("SELECT id FROM dataset_tasks WHERE order_id = $1")
+        .bind(id)
+        .fetch_one(app.state.store.pool())
+        .await
+        .unwrap();
+    let page: Value = get(
+        &app,
+        &format!("/orders/{id}/dataset/{task}/files"),
+        Some(&token),
+        &[],
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(page["metadata"]["totalElements"], 5);
+    let file = &page["content"][0];
+    assert_eq!(file["content"]["state"], "AVAILABLE");
+    assert_eq!(
+        file["content"]["ipId"],
+        crate::catalog::fixture::object_ip_id("alpha", "alpha-1")
+    );
+    assert!(
+        file["links"][0]["href"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("/orders/files/{}", file["content"]["id"]))
+    );
+
+    let other = app.token(
+        "other@example.org",
+        regards_order::auth::Role::RegisteredUser,
+    );
+    assert_eq!(
+        get(
+            &app,
+            &format!("/orders/{id}/files/available"),
+            Some(&other),
+            &[]
+        )
+        .await
+        .status(),
+        403
+    );
+
+    let url = first["downloadUrl"].as_str().unwrap();
+    let response = app
+        .client
+        .get(url)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.bytes().await.unwrap(),
+        super::source(&app, "online", "alpha/1.dat")
+    );
+    settled(&app, first["id"].as_i64().unwrap(), "DOWNLOADED").await;
+    let page: Value = get(
+        &app,
+        &format!("/orders/{id}/files/available"),
+        Some(&token),
+        &[],
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(
+        page["metadata"]["totalElements"], 4,
+        "one downloaded through its URL"
+    );
+}
+
+#[tokio::test]
+async fn a_file_that_cannot_be_read_is_a_download_error() {
+    let app = app_with_orders_catalog().await;
+    let token = app.user_token();
+    let id = processed_order(&app, &token, "dataset:alpha").await;
+
+    // The external server is down: 502, and the file is in DOWNLOAD_ERROR.
+    let external = file_id(&app, id, "alpha-ext").await;
+    let response = get(
+        &app,
+        &format!("/orders/files/{external}"),
+        Some(&token),
+        &[],
+    )
+    .await;
+    assert_eq!(response.status(), 502);
+    let body: Value = response.json().await.unwrap();
+    assert!(
+        body["messages"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("cannot read e.dat: http://127.0.0.1:9/ext/e.dat"),
+        "{body}"
+    );
+    assert_eq!(state_of(&app, external).await, "DOWNLOAD_ERROR");
+
+    // An online file removed from the archive after it was made available: 410.
+    let removed = file_id(&app, id, "alpha-3").await;
+    std::fs::remove_file(app.data_dir().join("archive/online/alpha/3.dat")).unwrap();
+    let response = get(&app, &format!("/orders/files/{removed}"), Some(&token), &[]).await;
+    assert_eq!(response.status(), 410);
+    assert_eq!(state_of(&app, removed).await, "DOWNLOAD_ERROR");
+}

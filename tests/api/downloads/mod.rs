@@ -1,0 +1,36 @@
+//! Downloads: zip, metalink, single files, listings.
+
+mod files;
+mod metalink;
+mod zip;
+
+use crate::helpers::TestApp;
+use crate::orders::{id_of, order_of};
+
+/// An order of `query`, processed: its id.
+pub async fn processed_order(app: &TestApp, token: &str, query: &str) -> i64 {
+    let id = id_of(&order_of(app, token, query).await);
+    app.run_pending_jobs().await;
+    id
+}
+
+pub async fn get(
+    app: &TestApp,
+    path: &str,
+    token: Option<&str>,
+    headers: &[(&str, &str)],
+) -> reqwest::Response {
+    let mut request = app.client.get(app.url(path));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.send().await.unwrap()
+}
+
+/// The content of the catalog file `tier/name` of the orders fixture.
+pub fn source(app: &TestApp, tier: &str, name: &str) -> Vec<u8> {
+    std::fs::read(app.data_dir().join("archive").join(tier).join(name)).unwrap()
+}
