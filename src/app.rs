@@ -105,7 +105,12 @@ pub async fn run(
         let app = crate::http::app(state.clone());
         let shutdown = shutdown.clone();
         tokio::spawn(async move {
-            axum::serve(listener, axum::ServiceExt::into_make_service(app))
+            let listener = crate::http::delivery::WatchedListener(listener);
+            let service =
+                axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
+                    crate::http::delivery::Connection,
+                >(app);
+            axum::serve(listener, service)
                 .with_graceful_shutdown(async move { shutdown.cancelled().await })
                 .await
         })

@@ -10,7 +10,7 @@ use axum::response::Response;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio_util::io::ReaderStream;
 
-use super::{OnComplete, Requester, Source, file_for, source_of};
+use super::{OnComplete, Recording, Requester, Source, file_for, source_of};
 use crate::app::AppState;
 use crate::domain::order::FileState;
 use crate::domain::ranges::{ByteRange, RangeRequest, parse_range};
@@ -25,12 +25,13 @@ pub async fn respond(
     requester: &Requester,
     file_id: i64,
     headers: &HeaderMap,
+    recording: Recording,
 ) -> Result<Response, AppError> {
     let (_, file) = file_for(state, requester, file_id).await?;
     let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
     match source_of(state, &file)? {
-        Source::Local(path) => local(state, &file, &path, range).await,
-        Source::Url(url) => external(state, &file, &url, range).await,
+        Source::Local(path) => local(state, &file, &path, range, recording).await,
+        Source::Url(url) => external(state, &file, &url, range, recording).await,
     }
 }
 
@@ -81,6 +82,7 @@ async fn local(
     file: &OrderFileRow,
     path: &std::path::Path,
     range: Option<&str>,
+    recording: Recording,
 ) -> Result<Response, AppError> {
     let opened = match tokio::fs::File::open(path).await {
         Ok(opened) => opened,
@@ -115,7 +117,7 @@ async fn local(
         .await
         .map_err(|e| AppError::Internal(e.into()))?;
     let stream = ReaderStream::with_capacity(opened.take(part.len()), CHUNK);
-    let body = Body::from_stream(counted(state, file, part, stream));
+    let body = Body::from_stream(counted(state, file, part, stream, recording));
     let mut builder = builder
         .status(status)
         .header(header::CONTENT_LENGTH, part.len());
@@ -128,12 +130,18 @@ async fn local(
     builder.body(body).map_err(|e| AppError::Internal(e.into()))
 }
 
-/// The body of a range: once its last byte is handed over, the range counts as sent.
-fn counted<S>(state: &AppState, file: &OrderFileRow, part: ByteRange, stream: S) -> OnComplete<S> {
+/// The body of a range: once its last byte is handed over (and delivered), the range counts as sent.
+fn counted<S>(
+    state: &AppState,
+    file: &OrderFileRow,
+    part: ByteRange,
+    stream: S,
+    recording: Recording,
+) -> OnComplete<S> {
     let state = state.clone();
     let file_id = file.id;
     OnComplete::new(stream, Some(part.len()), move || {
-        tokio::spawn(async move {
+        recording.record(move || async move {
             if let Err(error) = crate::orders::downloaded::range_sent(&state, file_id, part).await {
                 tracing::warn!(file_id, %error, "cannot record a download");
             }
@@ -171,6 +179,7 @@ async fn external(
     file: &OrderFileRow,
     url: &str,
     range: Option<&str>,
+    recording: Recording,
 ) -> Result<Response, AppError> {
     let mut request = state.http.get(url);
     if let Some(range) = range {
@@ -210,6 +219,7 @@ async fn external(
                 end: size,
             },
             Box::pin(stream),
+            recording,
         ))
     } else {
         Body::from_stream(stream)

@@ -16,6 +16,7 @@ use crate::app::AppState;
 use crate::auth::{Caller, OrderGrant};
 use crate::domain::order::{FileState, OrderStatus};
 use crate::error::AppError;
+use crate::http::delivery::Connection;
 use crate::orders::OrderError;
 use crate::store::orders::OrderRow;
 use crate::store::suborders::{self as subs, OrderFileRow};
@@ -228,6 +229,43 @@ where
             _ => {}
         }
         next
+    }
+}
+
+/// What becomes of a body sent whole: nothing (HEAD), recorded at once (no connection to watch), or
+/// recorded once its connection stayed sound a little while (see [`crate::http::delivery`]).
+#[derive(Debug, Clone)]
+pub enum Recording {
+    Never,
+    Now,
+    AfterDelivery(Connection),
+}
+
+impl Recording {
+    pub fn of(method: &axum::http::Method, extensions: &axum::http::Extensions) -> Recording {
+        if method == axum::http::Method::HEAD {
+            return Recording::Never;
+        }
+        match crate::http::delivery::connection_of(extensions) {
+            Some(connection) => Recording::AfterDelivery(connection),
+            None => Recording::Now,
+        }
+    }
+
+    /// Spawns `record` when (and if) the body counts as delivered.
+    pub fn record<F>(&self, record: impl FnOnce() -> F + Send + 'static)
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        match self {
+            Recording::Never => {}
+            Recording::Now => {
+                tokio::spawn(record());
+            }
+            Recording::AfterDelivery(connection) => connection.after_delivery(move || {
+                tokio::spawn(record());
+            }),
+        }
     }
 }
 

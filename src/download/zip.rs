@@ -13,7 +13,9 @@ use tokio::runtime::Handle;
 use tokio_util::io::{ReaderStream, SyncIoBridge};
 use zip::write::SimpleFileOptions;
 
-use super::{OnComplete, Requester, Source, attachment_name, order_for, source_of, unique_name};
+use super::{
+    OnComplete, Recording, Requester, Source, attachment_name, order_for, source_of, unique_name,
+};
 use crate::app::AppState;
 use crate::domain::order::FileState;
 use crate::error::AppError;
@@ -35,6 +37,7 @@ pub async fn respond(
     state: &AppState,
     requester: &Requester,
     order_id: i64,
+    recording: Recording,
 ) -> Result<Response, AppError> {
     let order = order_for(state, requester, order_id).await?;
     let mut conn = state
@@ -62,7 +65,7 @@ pub async fn respond(
     };
     let state = state.clone();
     let stream = OnComplete::new(ReaderStream::with_capacity(reader, PIPE), None, move || {
-        tokio::spawn(async move { record(&state, order_id, writing).await });
+        recording.record(move || async move { record(&state, order_id, writing).await });
     });
     let name = attachment_name(order_id, crate::time::Clock::default().now(), "zip");
     Response::builder()

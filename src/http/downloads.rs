@@ -2,7 +2,7 @@
 //! with ranges), and the listings of an order's files.
 
 use axum::extract::State;
-use axum::http::{HeaderMap, header};
+use axum::http::{Extensions, HeaderMap, Method, header};
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
@@ -14,7 +14,7 @@ use crate::app::AppState;
 use crate::auth::RegisteredUser;
 use crate::domain::order::FileState;
 use crate::download::metalink::Format;
-use crate::download::{self, Requester};
+use crate::download::{self, Recording, Requester};
 use crate::error::{AppError, ErrorBody};
 use crate::store::suborders::{self as subs, FileFilter, OrderFileRow};
 
@@ -81,8 +81,11 @@ async fn zip_download(
     State(state): State<AppState>,
     RegisteredUser(caller): RegisteredUser,
     Path(id): Path<i64>,
+    method: Method,
+    extensions: Extensions,
 ) -> Result<Response, AppError> {
-    download::zip::respond(&state, &Requester::Bearer(caller), id).await
+    let recording = Recording::of(&method, &extensions);
+    download::zip::respond(&state, &Requester::Bearer(caller), id, recording).await
 }
 
 #[utoipa::path(
@@ -161,8 +164,11 @@ async fn file_download(
     RegisteredUser(caller): RegisteredUser,
     Path(id): Path<i64>,
     headers: HeaderMap,
+    method: Method,
+    extensions: Extensions,
 ) -> Result<Response, AppError> {
-    download::file::respond(&state, &Requester::Bearer(caller), id, &headers).await
+    let recording = Recording::of(&method, &extensions);
+    download::file::respond(&state, &Requester::Bearer(caller), id, &headers, recording).await
 }
 
 #[utoipa::path(
@@ -184,9 +190,12 @@ async fn public_file_download(
     Path(id): Path<i64>,
     Query(params): Query<TokenParams>,
     headers: HeaderMap,
+    method: Method,
+    extensions: Extensions,
 ) -> Result<Response, AppError> {
     let requester = grant(&state, params.order_token.as_deref())?;
-    download::file::respond(&state, &requester, id, &headers).await
+    let recording = Recording::of(&method, &extensions);
+    download::file::respond(&state, &requester, id, &headers, recording).await
 }
 
 /// REGARDS `OrderDataFileDTO`.

@@ -3,6 +3,7 @@
 
 mod basket;
 mod catalog;
+pub mod delivery;
 mod downloads;
 pub mod extract;
 mod health;

@@ -425,3 +425,43 @@ async fn a_file_that_cannot_be_read_is_a_download_error() {
     assert_eq!(response.status(), 410);
     assert_eq!(state_of(&app, removed).await, "DOWNLOAD_ERROR");
 }
+
+#[tokio::test]
+async fn a_client_that_leaves_without_reading_the_body_downloads_nothing() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let app = app_with_orders_catalog().await;
+    let token = app.user_token();
+    let id = processed_order(&app, &token, "dataset:alpha").await;
+    let file = file_id(&app, id, "alpha-4").await;
+    let address = app
+        .url("")
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+
+    // As download managers probe: the whole body is sent (it fits the socket buffers), the client reads
+    // a few bytes of the answer and closes, leaving the rest unread.
+    let mut socket = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let request = format!(
+        "GET /orders/files/{file} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\n\r\n"
+    );
+    socket.write_all(request.as_bytes()).await.unwrap();
+    let mut head = [0u8; 12];
+    socket.read_exact(&mut head).await.unwrap();
+    assert_eq!(&head, b"HTTP/1.1 200");
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    socket.shutdown().await.unwrap();
+    drop(socket);
+    tokio::time::sleep(regards_order::http::delivery::GRACE * 3).await;
+    assert_eq!(state_of(&app, file).await, "AVAILABLE");
+
+    // A client that reads it all downloads it.
+    let body = get(&app, &format!("/orders/files/{file}"), Some(&token), &[])
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(body, super::source(&app, "online", "alpha/4.dat"));
+    settled(&app, file, "DOWNLOADED").await;
+}

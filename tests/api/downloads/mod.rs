@@ -3,6 +3,7 @@
 mod files;
 mod metalink;
 mod zip;
+mod zip64;
 
 use crate::helpers::TestApp;
 use crate::orders::{id_of, order_of};

@@ -1,6 +1,7 @@
 //! The binary itself, as scripts and operators run it: start, stop, crash, take over.
 
 mod catalog;
+mod downloads;
 mod jobs;
 mod orders;
 mod serve;

@@ -1,0 +1,194 @@
+//! Whether a response really reached its client. A body handed over to the connection may still sit in
+//! socket buffers (several MiB) when the client goes away: download managers probe a file with a plain GET,
+//! read the headers and close, then ask for ranges. Counting such a body as downloaded would free a cache
+//! copy the user never got. So each connection watches its own reads and writes: a download counts only if
+//! the connection shows no failure (no reset, no broken pipe) for a short grace period after its body went
+//! out. A client closing with unread data makes its kernel answer with a reset, seen here at once — or
+//! just after the server closed its side, so a closed connection with a delivery pending is held open
+//! (and read) for the rest of the grace period.
+
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use axum::extract::connect_info::Connected;
+use axum::serve::{IncomingStream, Listener};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+
+/// How long a connection must stay sound after a body went out for that body to count as delivered.
+pub const GRACE: Duration = Duration::from_millis(500);
+
+/// A TCP listener whose connections report their failures.
+pub struct WatchedListener(pub TcpListener);
+
+impl Listener for WatchedListener {
+    type Io = Watched;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        let (io, address) = Listener::accept(&mut self.0).await;
+        (
+            Watched {
+                io: Some(io),
+                connection: Connection::default(),
+            },
+            address,
+        )
+    }
+
+    fn local_addr(&self) -> io::Result<Self::Addr> {
+        Listener::local_addr(&self.0)
+    }
+}
+
+/// One client connection, as seen by the handlers serving it (`ConnectInfo<Connection>`).
+#[derive(Debug, Clone, Default)]
+pub struct Connection(Arc<State>);
+
+#[derive(Debug, Default)]
+struct State {
+    broken: AtomicBool,
+    /// Deliveries in their grace period.
+    pending: AtomicUsize,
+}
+
+impl Connection {
+    /// Runs `delivered` once the connection stayed sound for [`GRACE`]; never if it failed before.
+    pub fn after_delivery(&self, delivered: impl FnOnce() + Send + 'static) {
+        let state = self.0.clone();
+        state.pending.fetch_add(1, Ordering::AcqRel);
+        tokio::spawn(async move {
+            tokio::time::sleep(GRACE).await;
+            if !state.broken.load(Ordering::Acquire) {
+                delivered();
+            }
+            state.pending.fetch_sub(1, Ordering::AcqRel);
+        });
+    }
+
+    fn fail(&self) {
+        self.0.broken.store(true, Ordering::Release);
+    }
+
+    fn waits(&self) -> bool {
+        self.0.pending.load(Ordering::Acquire) > 0 && !self.0.broken.load(Ordering::Acquire)
+    }
+}
+
+impl Connected<IncomingStream<'_, WatchedListener>> for Connection {
+    fn connect_info(stream: IncomingStream<'_, WatchedListener>) -> Connection {
+        stream.io().connection.clone()
+    }
+}
+
+/// An I/O stream that marks its connection broken on the first error.
+pub struct Watched {
+    /// Always there until dropped.
+    io: Option<TcpStream>,
+    connection: Connection,
+}
+
+impl Watched {
+    fn io(&mut self) -> Pin<&mut TcpStream> {
+        Pin::new(
+            self.io
+                .as_mut()
+                .expect("a watched stream has its I/O until dropped"),
+        )
+    }
+
+    fn watch<T>(&self, poll: Poll<io::Result<T>>) -> Poll<io::Result<T>> {
+        if let Poll::Ready(Err(_)) = &poll {
+            self.connection.fail();
+        }
+        poll
+    }
+}
+
+impl AsyncRead for Watched {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let poll = self.io().poll_read(cx, buf);
+        self.watch(poll)
+    }
+}
+
+impl AsyncWrite for Watched {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let poll = self.io().poll_write(cx, buf);
+        self.watch(poll)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let poll = self.io().poll_write_vectored(cx, bufs);
+        self.watch(poll)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.as_ref().is_some_and(|io| io.is_write_vectored())
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let poll = self.io().poll_flush(cx);
+        self.watch(poll)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let poll = self.io().poll_shutdown(cx);
+        self.watch(poll)
+    }
+}
+
+impl Drop for Watched {
+    /// Closed by the server with a delivery still in its grace period: keeps reading the socket for that
+    /// long, so that the reset of a client that left without reading everything is still seen.
+    fn drop(&mut self) {
+        let (Some(io), Ok(runtime)) = (self.io.take(), tokio::runtime::Handle::try_current())
+        else {
+            return;
+        };
+        if !self.connection.waits() {
+            return;
+        }
+        let connection = self.connection.clone();
+        runtime.spawn(async move {
+            let deadline = tokio::time::Instant::now() + GRACE;
+            let mut buffer = [0u8; 4096];
+            while tokio::time::Instant::now() < deadline {
+                // Once the client's FIN is in, reads say 0 for ever: a later reset only shows as the
+                // socket's pending error.
+                let failed = match io.try_read(&mut buffer) {
+                    Ok(_) => false,
+                    Err(error) => error.kind() != io::ErrorKind::WouldBlock,
+                };
+                if failed || !matches!(io.take_error(), Ok(None)) {
+                    return connection.fail();
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        });
+    }
+}
+
+/// The connection of a request, when it came through a [`WatchedListener`].
+pub fn connection_of(extensions: &axum::http::Extensions) -> Option<Connection> {
+    extensions
+        .get::<axum::extract::ConnectInfo<Connection>>()
+        .map(|info| info.0.clone())
+}
