@@ -2,6 +2,7 @@
 //! measured in the same run (figures that compare across machines).
 
 mod catalog;
+mod download;
 mod order;
 
 use std::path::{Path, PathBuf};
@@ -44,6 +45,21 @@ pub enum BenchCommand {
         #[arg(long, value_name = "URL")]
         postgres: Option<String>,
     },
+    /// Download throughput of a 2 GiB order (streamed zip, and file by file) with curl, against curl on
+    /// a kernel-sendfile server in the same run; and the server's memory above idle while it streams.
+    Download {
+        /// Files of the order.
+        #[arg(long, default_value_t = 8)]
+        files: u64,
+        /// Size of each file, MiB.
+        #[arg(long, default_value_t = 256)]
+        file_mib: u64,
+        #[arg(long, default_value = "./bench-data")]
+        work_dir: PathBuf,
+        /// Runs (the fastest of each kind is kept).
+        #[arg(long, default_value_t = 3)]
+        repeat: u32,
+    },
 }
 
 pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
@@ -71,6 +87,12 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
             work_dir,
             postgres,
         } => order::run(files, work_dir, postgres).await,
+        BenchCommand::Download {
+            files,
+            file_mib,
+            work_dir,
+            repeat,
+        } => download::run(files, file_mib, work_dir, repeat).await,
     }
 }
 
@@ -168,4 +190,119 @@ where
     }
     times.sort();
     Ok(times[times.len() / 2])
+}
+
+/// A `serve` process of this binary, on a data dir and database, with a user token for it.
+pub(super) struct Serve {
+    child: tokio::process::Child,
+    pid: u32,
+    pub address: String,
+    pub token: String,
+}
+
+impl Serve {
+    pub async fn start(
+        root: &Path,
+        config: &crate::config::Config,
+        env: &[(&str, &str)],
+    ) -> anyhow::Result<Serve> {
+        use tokio::io::AsyncBufReadExt;
+
+        let mut command = tokio::process::Command::new(std::env::current_exe()?);
+        command
+            .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+            .arg(root)
+            .args(["--database-url", &config.database.url])
+            .env("REGARDS_ORDER__JOBS__POLL_INTERVAL", "100ms")
+            .env("REGARDS_ORDER__LOG__LEVEL", "warn")
+            .stdout(std::process::Stdio::piped())
+            .kill_on_drop(true);
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let mut child = command.spawn()?;
+        let pid = child.id().context("serve did not start")?;
+        let stdout = child.stdout.take().context("no stdout")?;
+        let mut lines = tokio::io::BufReader::new(stdout).lines();
+        let address = loop {
+            match lines.next_line().await? {
+                Some(line) => {
+                    if let Some(address) = line.strip_prefix("regards-order listening on ") {
+                        break address.to_owned();
+                    }
+                }
+                None => anyhow::bail!("serve stopped before listening"),
+            }
+        };
+        let secret = crate::auth::load_or_create_secret(config)?;
+        let keys = crate::auth::TokenKeys::new(&secret, &config.auth.tenant);
+        let token = keys.access_token(
+            "bench@example.org",
+            crate::auth::Role::RegisteredUser,
+            Duration::from_secs(86_400),
+            crate::time::Clock::default().now(),
+        );
+        Ok(Serve {
+            child,
+            pid,
+            address,
+            token,
+        })
+    }
+
+    /// A memory figure of `/proc/<pid>/status` in kB (`VmRSS`, `VmHWM`; Linux).
+    pub fn memory_kb(&self, field: &str) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid)).ok()?;
+        let line = status.lines().find(|l| l.starts_with(field))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    }
+
+    /// Puts the whole catalog in the basket, orders it and waits until the order is DONE; returns the
+    /// order id and the time from the POST to DONE.
+    pub async fn order_all(&self) -> anyhow::Result<(i64, Duration)> {
+        let (address, token) = (&self.address, &self.token);
+        let client = reqwest::Client::new();
+        let selection = client
+            .post(format!("{address}/order/basket/selection"))
+            .bearer_auth(token)
+            .header("content-type", "application/json")
+            .body(r#"{"selectAllOpenSearchRequest": ""}"#)
+            .send()
+            .await?;
+        if !selection.status().is_success() {
+            anyhow::bail!("basket: {}", selection.status());
+        }
+        let started = Instant::now();
+        let order: serde_json::Value = client
+            .post(format!("{address}/user/orders"))
+            .bearer_auth(token)
+            .send()
+            .await?
+            .json()
+            .await?;
+        let id = order["content"]["id"].as_i64().context("no order id")?;
+        loop {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let order: serde_json::Value = client
+                .get(format!("{address}/user/orders/{id}"))
+                .bearer_auth(token)
+                .send()
+                .await?
+                .json()
+                .await?;
+            match order["content"]["status"].as_str().unwrap_or("") {
+                "RUNNING" => continue,
+                "DONE" => return Ok((id, started.elapsed())),
+                status => {
+                    anyhow::bail!("the order ended {status}: {}", order["content"]["message"])
+                }
+            }
+        }
+    }
+
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        self.child.start_kill()?;
+        self.child.wait().await?;
+        Ok(())
+    }
 }

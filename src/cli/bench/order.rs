@@ -3,14 +3,9 @@
 //! memory; against one bulk `INSERT … SELECT` of the same rows, timed in the same run.
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
-use tokio::io::{AsyncBufReadExt, BufReader};
-
-use super::{BenchDatabase, ensure_generated, fresh_databases};
-use crate::auth::{Role, TokenKeys, load_or_create_secret};
+use super::{BenchDatabase, Serve, ensure_generated, fresh_databases};
 use crate::catalog::generate::GenerateOptions;
 use crate::config::Config;
 use crate::time::Clock;
@@ -89,85 +84,17 @@ async fn bench_backend(root: &Path, database: &BenchDatabase) -> anyhow::Result<
 /// Starts `serve` on the data dir, orders everything, and waits for every file to be AVAILABLE; returns
 /// the time that took and the server's peak resident memory (kB).
 async fn order_on_server(root: &Path, config: &Config) -> anyhow::Result<(Duration, u64)> {
-    let mut child = tokio::process::Command::new(std::env::current_exe()?)
-        .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
-        .arg(root)
-        .args(["--database-url", &config.database.url])
-        .env(
+    let server = Serve::start(
+        root,
+        config,
+        &[(
             "REGARDS_ORDER__ORDERS__MAX_RUNNING_SUBORDERS_PER_USER",
             "1000000",
-        )
-        .env("REGARDS_ORDER__JOBS__POLL_INTERVAL", "100ms")
-        .env("REGARDS_ORDER__LOG__LEVEL", "warn")
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()?;
-    let pid = child.id().context("serve did not start")?;
-    let mut lines = BufReader::new(child.stdout.take().context("no stdout")?).lines();
-    let address = loop {
-        match lines.next_line().await? {
-            Some(line) => {
-                if let Some(address) = line.strip_prefix("regards-order listening on ") {
-                    break address.to_owned();
-                }
-            }
-            None => bail!("serve stopped before listening"),
-        }
-    };
-    let keys = TokenKeys::new(&load_or_create_secret(config)?, &config.auth.tenant);
-    let token = keys.access_token(
-        "bench@example.org",
-        Role::RegisteredUser,
-        Duration::from_secs(86_400),
-        Clock::default().now(),
-    );
-    let client = reqwest::Client::new();
-    let selection = client
-        .post(format!("{address}/order/basket/selection"))
-        .bearer_auth(&token)
-        .header("content-type", "application/json")
-        .body(r#"{"selectAllOpenSearchRequest": ""}"#)
-        .send()
-        .await?;
-    if !selection.status().is_success() {
-        bail!("basket: {}", selection.status());
-    }
-    let started = Instant::now();
-    let order: serde_json::Value = client
-        .post(format!("{address}/user/orders"))
-        .bearer_auth(&token)
-        .send()
-        .await?
-        .json()
-        .await?;
-    let id = order["content"]["id"].as_i64().context("no order id")?;
-    loop {
-        tokio::time::sleep(Duration::from_millis(250)).await;
-        let order: serde_json::Value = client
-            .get(format!("{address}/user/orders/{id}"))
-            .bearer_auth(&token)
-            .send()
-            .await?
-            .json()
-            .await?;
-        let status = order["content"]["status"].as_str().unwrap_or("");
-        if status != "RUNNING" {
-            if status != "DONE" {
-                bail!("the order ended {status}: {}", order["content"]["message"]);
-            }
-            break;
-        }
-    }
-    let elapsed = started.elapsed();
-    let peak = peak_rss_kb(pid).unwrap_or(0);
-    child.start_kill()?;
-    child.wait().await?;
+        )],
+    )
+    .await?;
+    let (_, elapsed) = server.order_all().await?;
+    let peak = server.memory_kb("VmHWM").unwrap_or(0);
+    server.stop().await?;
     Ok((elapsed, peak))
-}
-
-/// `VmHWM` of a process (Linux).
-fn peak_rss_kb(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
 }
