@@ -4,4 +4,5 @@ pub mod files;
 pub mod order;
 pub mod query;
 pub mod ranges;
+pub mod search;
 pub mod selection;

@@ -1,6 +1,7 @@
 //! The HTTP layer: one module per resource, each with its routes; the conventions of DESIGN §2 (error
 //! envelope, resources and pages, dates, JSON rejections, repeated slashes) live here once.
 
+mod admin;
 mod basket;
 mod catalog;
 pub mod delivery;
@@ -49,6 +50,7 @@ pub type App = MapRequest<Router, fn(Request) -> Request>;
         (name = "basket", description = "The caller's basket: selections of data objects, per dataset."),
         (name = "orders", description = "Orders: made from the basket, processed in sub-orders, downloaded."),
         (name = "downloads", description = "An order's files: zip, metalink, one by one (with ranges), listings."),
+        (name = "admin", description = "Orders of every user, for operators (EXPLOIT and above): search, CSV."),
     )
 )]
 struct ApiDoc;
@@ -81,6 +83,7 @@ fn routes() -> (Router<AppState>, OpenApiDoc) {
         .merge(basket::router())
         .merge(orders::router())
         .merge(downloads::router())
+        .merge(admin::router())
         .split_for_parts()
 }
 

@@ -3,6 +3,7 @@
 //! text serves both (the traits' default methods); where they differ (locking, transaction start) each
 //! backend has its own statement. Timestamps are epoch milliseconds (`BIGINT`).
 
+pub mod admin;
 pub mod basket;
 pub mod catalog;
 mod jobs;
@@ -16,6 +17,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use sqlx::AnyPool;
 
+pub use admin::{AdminStore, NamedCount, OrderLine};
 pub use basket::{BasketContent, BasketDatasetRecord, BasketItemRecord, BasketRecord, BasketStore};
 pub use catalog::{
     CatalogStore, DatasetRow, FileRow, NewDataset, NewFile, NewObject, ObjectRow, PropertyValue,
@@ -88,9 +90,12 @@ pub trait Database: Send + Sync + 'static {
 }
 
 /// Everything the service persists.
-pub trait Store: Database + JobStore + CatalogStore + BasketStore + OrderStore {}
+pub trait Store:
+    Database + JobStore + CatalogStore + BasketStore + OrderStore + AdminStore
+{
+}
 
-impl<T: Database + JobStore + CatalogStore + BasketStore + OrderStore> Store for T {}
+impl<T: Database + JobStore + CatalogStore + BasketStore + OrderStore + AdminStore> Store for T {}
 
 /// Opens the database a URL names (`sqlite://...` creates the file; `postgres://...`), without migrating.
 pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {

@@ -86,3 +86,5 @@ impl CatalogStore for PostgresStore {}
 impl BasketStore for PostgresStore {}
 
 impl OrderStore for PostgresStore {}
+
+impl super::AdminStore for PostgresStore {}

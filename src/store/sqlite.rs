@@ -114,6 +114,8 @@ impl BasketStore for SqliteStore {}
 
 impl OrderStore for SqliteStore {}
 
+impl super::AdminStore for SqliteStore {}
+
 #[cfg(test)]
 mod tests {
     use super::split_url;

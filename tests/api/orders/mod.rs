@@ -1,6 +1,7 @@
 //! Orders: creation, processing in sub-orders, actions, expiry, emails.
 
 mod actions;
+mod admin;
 mod cache;
 mod create;
 mod lifecycle;
