@@ -140,7 +140,7 @@ fn counted<S>(
 ) -> OnComplete<S> {
     let state = state.clone();
     let file_id = file.id;
-    OnComplete::new(stream, Some(part.len()), move || {
+    OnComplete::new(stream, "file", Some(part.len()), move || {
         recording.record(move || async move {
             if let Err(error) = crate::orders::downloaded::range_sent(&state, file_id, part).await {
                 tracing::warn!(file_id, %error, "cannot record a download");

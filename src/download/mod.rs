@@ -179,6 +179,8 @@ pub fn source_of(state: &AppState, file: &OrderFileRow) -> Result<Source, Downlo
 /// when the stream ends. Never when it is dropped before (the client went away) or fails.
 pub struct OnComplete<S> {
     inner: S,
+    /// What `download_bytes_total` counts the bytes as (`zip`, `file`).
+    kind: &'static str,
     remaining: Option<u64>,
     done: Option<Box<dyn FnOnce() + Send>>,
 }
@@ -186,11 +188,13 @@ pub struct OnComplete<S> {
 impl<S> OnComplete<S> {
     pub fn new(
         inner: S,
+        kind: &'static str,
         length: Option<u64>,
         done: impl FnOnce() + Send + 'static,
     ) -> OnComplete<S> {
         let mut stream = OnComplete {
             inner,
+            kind,
             remaining: length,
             done: Some(Box::new(done)),
         };
@@ -216,6 +220,10 @@ where
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<S::Item>> {
         let next = Pin::new(&mut self.inner).poll_next(cx);
+        if let Poll::Ready(Some(Ok(chunk))) = &next {
+            metrics::counter!("download_bytes_total", "kind" => self.kind)
+                .increment(chunk.len() as u64);
+        }
         match (&next, self.remaining) {
             (Poll::Ready(Some(Ok(chunk))), Some(remaining)) => {
                 let left = remaining.saturating_sub(chunk.len() as u64);

@@ -64,9 +64,14 @@ pub async fn respond(
         })
     };
     let state = state.clone();
-    let stream = OnComplete::new(ReaderStream::with_capacity(reader, PIPE), None, move || {
-        recording.record(move || async move { record(&state, order_id, writing).await });
-    });
+    let stream = OnComplete::new(
+        ReaderStream::with_capacity(reader, PIPE),
+        "zip",
+        None,
+        move || {
+            recording.record(move || async move { record(&state, order_id, writing).await });
+        },
+    );
     let name = attachment_name(order_id, crate::time::Clock::default().now(), "zip");
     Response::builder()
         .header(header::CONTENT_TYPE, "application/octet-stream")

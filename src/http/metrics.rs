@@ -1,6 +1,7 @@
 //! Prometheus metrics: request counts and latency histograms by route and status (recorded by a
-//! middleware), job counts by kind and outcome (recorded by the workers), jobs queued by kind (read from
-//! the database at scrape time).
+//! middleware), job counts by kind and outcome (recorded by the workers), download bytes (recorded by the
+//! download bodies as they go out); and, read from the database at scrape time, jobs queued by kind with
+//! the age of the oldest, orders by status, sub-orders by state, nearline cache bytes used per storage.
 
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -12,6 +13,8 @@ use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use crate::app::AppState;
+use crate::domain::order::OrderStatus;
+use crate::store::{JobCount, NamedCount, StoreError};
 
 const LATENCY_BUCKETS: &[f64] = &[
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
@@ -30,9 +33,27 @@ pub fn recorder() -> PrometheusHandle {
             if metrics::set_global_recorder(recorder).is_err() {
                 tracing::warn!("a metrics recorder was already installed; /metrics will be empty");
             }
+            describe();
             handle
         })
         .clone()
+}
+
+/// The HELP lines.
+fn describe() {
+    use metrics::{describe_counter, describe_histogram};
+    describe_counter!(
+        "http_requests_total",
+        "HTTP requests by method, route and status"
+    );
+    describe_histogram!(
+        "http_request_duration_seconds",
+        "HTTP request latency (to the response head)"
+    );
+    describe_counter!(
+        "download_bytes_total",
+        "Bytes of order files sent, by kind (zip, file)"
+    );
 }
 
 /// Records every request by method, matched route and status.
@@ -60,26 +81,164 @@ pub async fn track(request: Request, next: Next) -> Response {
     responses((status = OK, description = "Metrics", content_type = "text/plain", body = String))
 )]
 pub async fn metrics_text(State(state): State<AppState>) -> Response {
-    let now = state.clock.now();
-    match state.store.job_counts(now).await {
-        Ok(counts) => {
-            for kind in crate::jobs::KINDS {
-                let count = counts.iter().find(|c| c.kind == *kind);
-                let value =
-                    |f: fn(&crate::store::JobCount) -> i64| count.map_or(0.0, |c| f(c) as f64);
-                metrics::gauge!("jobs_queued", "kind" => *kind).set(value(|c| c.queued));
-                metrics::gauge!("jobs_running", "kind" => *kind).set(value(|c| c.running));
-                metrics::gauge!("jobs_failed", "kind" => *kind).set(value(|c| c.failed));
-                metrics::gauge!("jobs_oldest_due_seconds", "kind" => *kind)
-                    .set(value(|c| c.oldest_due_ms) / 1000.0);
-            }
-        }
-        Err(error) => tracing::warn!(%error, "cannot count jobs for /metrics"),
-    }
     state.metrics.run_upkeep();
+    let mut text = state.metrics.render();
+    // Read from the database now: every instance sharing it shows the same figures.
+    if let Err(error) = database_gauges(&state, &mut text).await {
+        tracing::warn!(%error, "cannot read the database figures for /metrics");
+    }
     (
         [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
-        state.metrics.render(),
+        text,
     )
         .into_response()
+}
+
+/// One gauge family in the text exposition format.
+fn gauge(out: &mut String, name: &str, help: &str, label: &str, samples: &[(String, f64)]) {
+    out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} gauge\n"));
+    for (value_of_label, value) in samples {
+        if label.is_empty() {
+            out.push_str(&format!("{name} {value}\n"));
+        } else {
+            let escaped = value_of_label
+                .replace('\\', "\\\\")
+                .replace('"', "\\\"")
+                .replace('\n', "\\n");
+            out.push_str(&format!("{name}{{{label}=\"{escaped}\"}} {value}\n"));
+        }
+    }
+    out.push('\n');
+}
+
+async fn database_gauges(state: &AppState, out: &mut String) -> Result<(), StoreError> {
+    let jobs = state.store.job_counts(state.clock.now()).await?;
+    let per_kind = |f: fn(&JobCount) -> i64| -> Vec<(String, f64)> {
+        crate::jobs::KINDS
+            .iter()
+            .map(|kind| {
+                let count = jobs.iter().find(|c| c.kind == *kind);
+                ((*kind).to_owned(), count.map_or(0.0, |c| f(c) as f64))
+            })
+            .collect()
+    };
+    gauge(
+        out,
+        "jobs_queued",
+        "Jobs waiting for a worker, by kind",
+        "kind",
+        &per_kind(|c| c.queued),
+    );
+    gauge(
+        out,
+        "jobs_running",
+        "Jobs leased by a worker, by kind",
+        "kind",
+        &per_kind(|c| c.running),
+    );
+    gauge(
+        out,
+        "jobs_failed",
+        "Jobs out of attempts, by kind",
+        "kind",
+        &per_kind(|c| c.failed),
+    );
+    let age = per_kind(|c| c.oldest_due_ms)
+        .into_iter()
+        .map(|(kind, ms)| (kind, ms / 1000.0))
+        .collect::<Vec<_>>();
+    gauge(
+        out,
+        "jobs_oldest_due_seconds",
+        "Age of the oldest job due and waiting, by kind",
+        "kind",
+        &age,
+    );
+
+    let value = |counts: &[NamedCount], name: &str| {
+        counts
+            .iter()
+            .find(|c| c.name == name)
+            .map_or(0.0, |c| c.value as f64)
+    };
+    let orders = state.store.orders_by_status().await?;
+    let samples: Vec<(String, f64)> = OrderStatus::ALL
+        .iter()
+        .map(|status| (status.as_str().to_owned(), value(&orders, status.as_str())))
+        .collect();
+    gauge(out, "orders", "Orders by status", "status", &samples);
+
+    let sub_orders = state.store.sub_orders_by_state().await?;
+    let samples: Vec<(String, f64)> = ["OPEN", "WAITING", "RUNNING", "DONE"]
+        .iter()
+        .map(|sub_state| ((*sub_state).to_owned(), value(&sub_orders, sub_state)))
+        .collect();
+    gauge(
+        out,
+        "sub_orders",
+        "Sub-orders by state: OPEN (being filled), WAITING (for a slot), RUNNING (being staged), DONE",
+        "state",
+        &samples,
+    );
+    gauge(
+        out,
+        "sub_orders_in_progress",
+        "Sub-orders being staged",
+        "",
+        &[(String::new(), value(&sub_orders, "RUNNING"))],
+    );
+
+    let cache = state.store.cache_bytes_by_storage().await?;
+    let nearline: Vec<_> = state
+        .storages
+        .all()
+        .into_iter()
+        .filter(|s| s.is_nearline())
+        .collect();
+    let used: Vec<(String, f64)> = nearline
+        .iter()
+        .map(|storage| (storage.name().to_owned(), value(&cache, storage.name())))
+        .collect();
+    let capacity: Vec<(String, f64)> = nearline
+        .iter()
+        .map(|storage| (storage.name().to_owned(), storage.cache_bytes() as f64))
+        .collect();
+    gauge(
+        out,
+        "cache_bytes_used",
+        "Nearline cache bytes held (reserved for staging or not yet evicted), by storage",
+        "storage",
+        &used,
+    );
+    gauge(
+        out,
+        "cache_bytes_capacity",
+        "Nearline cache size, by storage",
+        "storage",
+        &capacity,
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gauges_follow_the_exposition_format() {
+        let mut out = String::new();
+        gauge(
+            &mut out,
+            "g",
+            "A gauge",
+            "s",
+            &[("a\"b".into(), 2.0), ("c".into(), 0.5)],
+        );
+        gauge(&mut out, "h", "Another", "", &[(String::new(), 3.0)]);
+        assert_eq!(
+            out,
+            "# HELP g A gauge\n# TYPE g gauge\ng{s=\"a\\\"b\"} 2\ng{s=\"c\"} 0.5\n\n\
+             # HELP h Another\n# TYPE h gauge\nh 3\n\n"
+        );
+    }
 }

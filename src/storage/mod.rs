@@ -62,6 +62,13 @@ impl Storages {
     pub fn get(&self, name: &str) -> Option<&Arc<LocalStorage>> {
         self.by_name.get(name)
     }
+
+    /// Every storage, by name.
+    pub fn all(&self) -> Vec<&Arc<LocalStorage>> {
+        let mut all: Vec<_> = self.by_name.values().collect();
+        all.sort_by(|a, b| a.name().cmp(b.name()));
+        all
+    }
 }
 
 /// A storage on a local folder.

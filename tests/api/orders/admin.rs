@@ -65,10 +65,7 @@ async fn four_orders() -> (TestApp, [i64; 4]) {
         }
         found
     };
-    assert_eq!(
-        statuses,
-        ["DONE", "PAUSED", "DONE_WITH_WARNING", "DELETED"]
-    );
+    assert_eq!(statuses, ["DONE", "PAUSED", "DONE_WITH_WARNING", "DELETED"]);
     (app, ids)
 }
 
@@ -573,4 +570,78 @@ async fn csv_reads_orders_in_batches() {
         lines[1],
         "1;2023-11-14T22:13:20.000Z;2023-11-18T09:33:20.000Z;user0@example.org;DONE;2023-11-14T22:13:20.000Z;0;0;0;0"
     );
+}
+
+/// The value of a sample in the Prometheus text (`name{labels}` exactly as written), 0 when absent.
+fn sample(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+        .map_or(0.0, |value| value.trim().parse().unwrap())
+}
+
+async fn metrics(app: &TestApp) -> String {
+    app.get("/metrics").await.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn metrics_show_orders_sub_orders_cache_and_bytes_served() {
+    let app = app_with_orders_catalog().await;
+    let token = app.user_token();
+    let before = metrics(&app).await;
+    assert_eq!(sample(&before, r#"orders{status="RUNNING"}"#), 0.0);
+    assert_eq!(
+        sample(&before, r#"cache_bytes_used{storage="nearline"}"#),
+        0.0
+    );
+    assert!(
+        sample(&before, r#"cache_bytes_capacity{storage="nearline"}"#) > 0.0,
+        "{before}"
+    );
+
+    // beta: three nearline files of 200 bytes, one sub-order each (250 bytes at most), one slot per user.
+    let id = id_of(&order_of(&app, &token, "dataset:beta").await);
+    let queued = metrics(&app).await;
+    assert_eq!(sample(&queued, r#"orders{status="RUNNING"}"#), 1.0);
+    assert_eq!(
+        sample(&queued, r#"jobs_queued{kind="expand_order"}"#),
+        1.0,
+        "{queued}"
+    );
+    app.run_pending_jobs().await;
+    // Staged: the two sound files wait in the cache for their download, the corrupt one is in error.
+    let staged = metrics(&app).await;
+    assert_eq!(sample(&staged, r#"orders{status="RUNNING"}"#), 0.0);
+    assert_eq!(
+        sample(&staged, r#"orders{status="DONE_WITH_WARNING"}"#),
+        1.0
+    );
+    assert_eq!(
+        sample(&staged, r#"sub_orders{state="DONE"}"#),
+        3.0,
+        "{staged}"
+    );
+    assert_eq!(sample(&staged, r#"sub_orders{state="WAITING"}"#), 0.0);
+    assert_eq!(sample(&staged, "sub_orders_in_progress"), 0.0);
+    assert_eq!(
+        sample(&staged, r#"cache_bytes_used{storage="nearline"}"#),
+        400.0
+    );
+    assert_eq!(sample(&staged, r#"jobs_queued{kind="expand_order"}"#), 0.0);
+    assert_eq!(sample(&staged, r#"jobs_queued{kind="expire_order"}"#), 1.0);
+
+    let zip = app
+        .client
+        .get(app.url(&format!("/user/orders/{id}/download")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let served = metrics(&app).await;
+    let sent = sample(&served, r#"download_bytes_total{kind="zip"}"#)
+        - sample(&staged, r#"download_bytes_total{kind="zip"}"#);
+    // Other tests of this process may download at the same time: at least this zip.
+    assert!(sent >= zip.len() as f64, "{sent} < {}", zip.len());
 }
