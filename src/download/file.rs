@@ -96,10 +96,19 @@ async fn local(
     let builder = base_headers(file, size)?;
     let (status, part) = match parse_range(range, size) {
         RangeRequest::Unsatisfiable => {
-            return builder
+            let body = serde_json::to_vec(&crate::error::ErrorBody {
+                messages: vec![format!(
+                    "The range {} is outside the file ({size} bytes)",
+                    range.unwrap_or("")
+                )],
+            })
+            .map_err(|e| AppError::Internal(e.into()))?;
+            return Response::builder()
                 .status(StatusCode::RANGE_NOT_SATISFIABLE)
                 .header(header::CONTENT_RANGE, format!("bytes */{size}"))
-                .body(Body::empty())
+                .header(header::ACCEPT_RANGES, "bytes")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body))
                 .map_err(|e| AppError::Internal(e.into()));
         }
         RangeRequest::Whole => (

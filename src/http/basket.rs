@@ -169,7 +169,7 @@ enum SelectionBody {
 }
 
 #[utoipa::path(
-    post, path = "/order/basket/selection", tag = "basket", security(("bearer" = [])),
+    post, path = "/order/basket/selection", tag = "basket", security(("bearer" = ["REGISTERED_USER"])),
     description = "Adds a selection to the caller's basket (created if needed), frozen at the current date, to \
                    every dataset where it finds orderable files. Seed body `{selectAllOpenSearchRequest?, ipIds?}` \
                    or current body `{engineType, datasetUrn?, searchParameters{q}?, entityIdsToInclude?, \
@@ -199,7 +199,7 @@ async fn add_selection(
 
 #[utoipa::path(
     delete, path = "/order/basket/dataset/{datasetSelectionId}/{itemsSelectionDate}", tag = "basket",
-    security(("bearer" = [])),
+    security(("bearer" = ["REGISTERED_USER"])),
     description = "Removes a dated items selection (its date as the basket shows it, URL-encoded or not); the \
                    dataset selection goes with its last one. Also routed as `/order/basket//dataset/...`.",
     params(
@@ -224,7 +224,7 @@ async fn remove_item(
 }
 
 #[utoipa::path(
-    delete, path = "/order/basket/dataset/{datasetSelectionId}", tag = "basket", security(("bearer" = [])),
+    delete, path = "/order/basket/dataset/{datasetSelectionId}", tag = "basket", security(("bearer" = ["REGISTERED_USER"])),
     description = "Removes a dataset selection from the caller's basket.",
     params(("datasetSelectionId" = i64, Path, description = "A dataset selection of the caller's basket")),
     responses(
@@ -245,7 +245,7 @@ async fn remove_dataset(
 }
 
 #[utoipa::path(
-    get, path = "/order/basket", tag = "basket", security(("bearer" = [])),
+    get, path = "/order/basket", tag = "basket", security(("bearer" = ["REGISTERED_USER"])),
     description = "The caller's basket.",
     responses(
         (status = OK, description = "The basket", body = Resource<BasketDto>),
@@ -262,7 +262,7 @@ async fn get_basket(
 }
 
 #[utoipa::path(
-    delete, path = "/order/basket", tag = "basket", security(("bearer" = [])),
+    delete, path = "/order/basket", tag = "basket", security(("bearer" = ["REGISTERED_USER"])),
     description = "Empties and removes the caller's basket.",
     responses(
         (status = OK, description = "Done (also when there was no basket)"),

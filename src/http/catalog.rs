@@ -220,11 +220,12 @@ pub struct SummaryParams {
 }
 
 #[utoipa::path(
-    get, path = "/catalog/datasets", tag = "catalog", security(("bearer" = [])),
+    get, path = "/catalog/datasets", tag = "catalog", security(("bearer" = ["REGISTERED_USER"])),
     description = "The datasets (STAC collections), by label.",
     params(PageParams),
     responses(
         (status = OK, body = Page<DatasetDto>),
+        (status = BAD_REQUEST, description = "A bad page or size", body = ErrorBody),
         (status = UNAUTHORIZED, body = ErrorBody), (status = FORBIDDEN, body = ErrorBody),
     )
 )]
@@ -247,7 +248,7 @@ async fn datasets(
 }
 
 #[utoipa::path(
-    get, path = "/catalog/search", tag = "catalog", security(("bearer" = [])),
+    get, path = "/catalog/search", tag = "catalog", security(("bearer" = ["REGISTERED_USER"])),
     description = "A page of the data objects matching a Lucene query, with their files.",
     params(SearchParams),
     responses(
@@ -279,7 +280,7 @@ async fn search_objects(
 }
 
 #[utoipa::path(
-    get, path = "/catalog/summary", tag = "catalog", security(("bearer" = [])),
+    get, path = "/catalog/summary", tag = "catalog", security(("bearer" = ["REGISTERED_USER"])),
     description = "Per dataset, the objects matching a Lucene query that have orderable files (RAWDATA, \
                    QUICKLOOK_SD/MD/HD), and the count and size of those files, in all and per type.",
     params(SummaryParams),
@@ -304,7 +305,7 @@ async fn summary(
 }
 
 #[utoipa::path(
-    post, path = "/catalog/import", tag = "catalog", security(("bearer" = [])),
+    post, path = "/catalog/import", tag = "catalog", security(("bearer" = ["ADMIN"])),
     description = "Imports STAC: a Collection, an Item or an ItemCollection as JSON (at most 64 MiB), or \
                    Items and Collections as NDJSON (`Content-Type: application/x-ndjson`, streamed). Asset \
                    hrefs must be absolute: local files inside a configured storage root, or http(s) URLs. \

@@ -65,7 +65,7 @@ fn format_of(params: &MetalinkParams, headers: &HeaderMap) -> Format {
 }
 
 #[utoipa::path(
-    get, path = "/user/orders/{orderId}/download", tag = "downloads", security(("bearer" = [])),
+    get, path = "/user/orders/{orderId}/download", tag = "downloads", security(("bearer" = ["REGISTERED_USER"])),
     description = "A zip of every AVAILABLE file of the order, streamed (STORED entries, zip64 when needed). Files \
                    that cannot be read are listed in NOTICE.txt. Owner or admin.",
     params(("orderId" = i64, Path)),
@@ -89,7 +89,7 @@ async fn zip_download(
 }
 
 #[utoipa::path(
-    get, path = "/user/orders/{orderId}/metalink/download", tag = "downloads", security(("bearer" = [])),
+    get, path = "/user/orders/{orderId}/metalink/download", tag = "downloads", security(("bearer" = ["REGISTERED_USER"])),
     description = "A metalink of every file of the order not in ERROR, with public URLs. Owner or admin.",
     params(("orderId" = i64, Path), MetalinkParams),
     responses(
@@ -146,8 +146,10 @@ async fn public_metalink_download(
 }
 
 #[utoipa::path(
-    get, path = "/orders/files/{fileId}", tag = "downloads", security(("bearer" = [])),
-    description = "One file of an order (owner or admin), whole or a `Range` (206).",
+    method(get, head), path = "/orders/files/{fileId}", tag = "downloads",
+    security(("bearer" = ["REGISTERED_USER"])),
+    description = "One file of an order (owner or admin), whole or a `Range` (206). HEAD answers the same \
+                   headers and records nothing.",
     params(("fileId" = i64, Path)),
     responses(
         (status = OK, description = "The file"), (status = PARTIAL_CONTENT, description = "A range of it"),
@@ -155,7 +157,7 @@ async fn public_metalink_download(
         (status = BAD_REQUEST, body = ErrorBody), (status = UNAUTHORIZED, body = ErrorBody),
         (status = FORBIDDEN, body = ErrorBody), (status = NOT_FOUND, body = ErrorBody),
         (status = GONE, description = "The cached copy was evicted after its download", body = ErrorBody),
-        (status = RANGE_NOT_SATISFIABLE, description = "The range is outside the file"),
+        (status = RANGE_NOT_SATISFIABLE, description = "The range is outside the file (`Content-Range: bytes */<size>`)", body = ErrorBody),
         (status = UNPROCESSABLE_ENTITY, description = "The file is in error", body = ErrorBody),
     )
 )]
@@ -172,7 +174,7 @@ async fn file_download(
 }
 
 #[utoipa::path(
-    get, path = "/orders/public/files/{fileId}", tag = "downloads",
+    method(get, head), path = "/orders/public/files/{fileId}", tag = "downloads",
     description = "One file of the order an order token opens (no bearer token). HEAD answers the same headers.",
     params(("fileId" = i64, Path), TokenParams),
     responses(
@@ -181,7 +183,7 @@ async fn file_download(
         (status = BAD_REQUEST, body = ErrorBody),
         (status = UNAUTHORIZED, description = "Missing, invalid or expired token, or a token of another order", body = ErrorBody),
         (status = NOT_FOUND, body = ErrorBody), (status = GONE, body = ErrorBody),
-        (status = RANGE_NOT_SATISFIABLE, description = "The range is outside the file"),
+        (status = RANGE_NOT_SATISFIABLE, description = "The range is outside the file (`Content-Range: bytes */<size>`)", body = ErrorBody),
         (status = UNPROCESSABLE_ENTITY, description = "The file is in error", body = ErrorBody),
     )
 )]
@@ -291,7 +293,7 @@ fn available(state: &AppState, row: OrderFileRow) -> Resource<AvailableFileDto> 
 }
 
 #[utoipa::path(
-    get, path = "/orders/{orderId}/files/available", tag = "downloads", security(("bearer" = [])),
+    get, path = "/orders/{orderId}/files/available", tag = "downloads", security(("bearer" = ["REGISTERED_USER"])),
     description = "The AVAILABLE files of an order, by id, with their download URLs. Owner or admin.",
     params(("orderId" = i64, Path), PageParams),
     responses(
@@ -324,7 +326,7 @@ async fn available_files(
 
 #[utoipa::path(
     get, path = "/orders/{orderId}/filesTask/{filesTaskId}/files/available", tag = "downloads",
-    security(("bearer" = [])),
+    security(("bearer" = ["REGISTERED_USER"])),
     description = "The AVAILABLE files of one sub-order. Owner or admin.",
     params(("orderId" = i64, Path), ("filesTaskId" = i64, Path), PageParams),
     responses(
@@ -349,7 +351,7 @@ async fn sub_order_available_files(
 }
 
 #[utoipa::path(
-    get, path = "/orders/{orderId}/dataset/{datasetTaskId}/files", tag = "downloads", security(("bearer" = [])),
+    get, path = "/orders/{orderId}/dataset/{datasetTaskId}/files", tag = "downloads", security(("bearer" = ["REGISTERED_USER"])),
     description = "Every file of one dataset task of the order, in any state. Owner or admin.",
     params(("orderId" = i64, Path), ("datasetTaskId" = i64, Path), PageParams),
     responses(

@@ -133,7 +133,7 @@ fn order_request(body: &[u8]) -> Result<OrderRequest, AppError> {
 }
 
 #[utoipa::path(
-    post, path = "/user/orders", tag = "orders", security(("bearer" = [])),
+    post, path = "/user/orders", tag = "orders", security(("bearer" = ["REGISTERED_USER"])),
     description = "Turns the caller's basket into an order (the basket is consumed). The order is RUNNING at \
                    once; its files are found and staged in the background.",
     request_body(content = OrderRequest, description = "Optional", content_type = "application/json"),
@@ -159,7 +159,7 @@ async fn create_order(
 }
 
 #[utoipa::path(
-    get, path = "/user/orders", tag = "orders", security(("bearer" = [])),
+    get, path = "/user/orders", tag = "orders", security(("bearer" = ["REGISTERED_USER"])),
     description = "The caller's orders, newest first, deleted ones left out.",
     params(PageParams),
     responses(
@@ -187,7 +187,8 @@ async fn list_orders(
 }
 
 #[utoipa::path(
-    get, path = "/user/orders/{orderId}", tag = "orders", security(("bearer" = [])),
+    get, path = "/user/orders/{orderId}", tag = "orders", security(("bearer" = ["REGISTERED_USER"])),
+    description = "One order (owner or admin), with links to the actions its status allows.",
     params(("orderId" = i64, Path)),
     responses(
         (status = OK, body = Resource<OrderDto>),
@@ -209,7 +210,7 @@ async fn get_order(
 macro_rules! action_endpoint {
     ($name:ident, $method:ident, $path:literal, $description:literal, $call:path) => {
         #[utoipa::path(
-            $method, path = $path, tag = "orders", security(("bearer" = [])), description = $description,
+            $method, path = $path, tag = "orders", security(("bearer" = ["REGISTERED_USER"])), description = $description,
             params(("orderId" = i64, Path)),
             responses(
                 (status = OK, description = "Done"),
@@ -268,7 +269,7 @@ action_endpoint!(
 );
 
 #[utoipa::path(
-    post, path = "/user/orders/{orderId}/restart", tag = "orders", security(("bearer" = [])),
+    post, path = "/user/orders/{orderId}/restart", tag = "orders", security(("bearer" = ["REGISTERED_USER"])),
     description = "A new order from the selections of an ended order (DONE, DONE_WITH_WARNING or FAILED).",
     params(("orderId" = i64, Path)),
     request_body(content = OrderRequest, description = "Optional", content_type = "application/json"),
