@@ -57,7 +57,9 @@ struct OrderClaims {
     #[serde(rename = "orderId")]
     order_id: i64,
     typ: String,
-    exp: i64,
+    /// None for an order that never expires: the token then opens files as long as the order has them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    exp: Option<i64>,
 }
 
 /// What a valid order token grants: the files of this order of this owner.
@@ -97,13 +99,13 @@ impl TokenKeys {
             .expect("HS512 signing with an in-memory key cannot fail")
     }
 
-    /// A public token for one order of `owner`, valid until the order expires.
-    pub fn order_token(&self, owner: &str, order_id: i64, expires: Timestamp) -> String {
+    /// A public token for one order of `owner`, valid until the order expires (if it ever does).
+    pub fn order_token(&self, owner: &str, order_id: i64, expires: Option<Timestamp>) -> String {
         let claims = OrderClaims {
             sub: owner.to_owned(),
             order_id,
             typ: "order".to_owned(),
-            exp: expires.millis() / 1000,
+            exp: expires.map(|at| at.millis() / 1000),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS512), &claims, &self.encoding)
             .expect("HS512 signing with an in-memory key cannot fail")
@@ -125,7 +127,7 @@ impl TokenKeys {
         if claims.typ != "order" {
             return Err(AuthError::Invalid("not an order token".into()));
         }
-        if claims.exp * 1000 <= now.millis() {
+        if claims.exp.is_some_and(|exp| exp * 1000 <= now.millis()) {
             return Err(AuthError::Expired);
         }
         Ok(OrderGrant {
@@ -220,7 +222,7 @@ mod tests {
     #[test]
     fn order_tokens_open_one_order_and_are_not_access_tokens() {
         let now = Timestamp(1_700_000_000_000);
-        let token = keys().order_token("a@b.c", 42, now.plus(Duration::from_secs(60)));
+        let token = keys().order_token("a@b.c", 42, Some(now.plus(Duration::from_secs(60))));
         assert_eq!(
             keys().verify_order(&token, now),
             Ok(OrderGrant {

@@ -37,6 +37,19 @@ pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duratio
     parse_duration(&text).map_err(serde::de::Error::custom)
 }
 
+/// Serde adapter for an optional duration: `"never"` is none.
+pub fn deserialize_or_never<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Duration>, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    if text.trim() == "never" {
+        return Ok(None);
+    }
+    parse_duration(&text)
+        .map(Some)
+        .map_err(|error| serde::de::Error::custom(format!("{error}, or \"never\"")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -96,8 +96,9 @@ impl std::fmt::Debug for AuthConfig {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct OrdersConfig {
-    #[serde(deserialize_with = "duration::deserialize")]
-    pub expiration: Duration,
+    /// How long an order lasts from its creation; none (`"never"`): until its owner deletes it.
+    #[serde(deserialize_with = "duration::deserialize_or_never")]
+    pub expiration: Option<Duration>,
     pub suborder_max_bytes: u64,
     pub suborder_max_files: u32,
     pub max_running_suborders_per_user: u32,

@@ -26,7 +26,10 @@ fn defaults_follow_the_contract_and_the_data_dir() {
     assert_eq!(config.http.public_url, "");
     assert_eq!(config.database.url, "sqlite://./data/regards-order.db");
     assert_eq!(config.auth.tenant, "PROJECT");
-    assert_eq!(config.orders.expiration, Duration::from_secs(3 * 86_400));
+    assert_eq!(
+        config.orders.expiration,
+        Some(Duration::from_secs(3 * 86_400))
+    );
     assert_eq!(config.orders.suborder_max_bytes, 104_857_600);
     assert_eq!(config.orders.suborder_max_files, 5000);
     assert_eq!(config.orders.max_running_suborders_per_user, 2);
@@ -175,4 +178,30 @@ fn invalid_values_say_which_key_is_wrong() {
 
     let error = load(Some("[http\n"), &[], Flags::default()).unwrap_err();
     assert!(matches!(error, ConfigError::Syntax { .. }), "{error}");
+}
+
+#[test]
+fn orders_may_never_expire() {
+    let never = load(
+        None,
+        &[("REGARDS_ORDER__ORDERS__EXPIRATION", "never")],
+        Flags::default(),
+    );
+    assert_eq!(never.unwrap().config.orders.expiration, None);
+    let week = load(
+        Some("[orders]\nexpiration = \"7d\"\n"),
+        &[],
+        Flags::default(),
+    );
+    assert_eq!(
+        week.unwrap().config.orders.expiration,
+        Some(Duration::from_secs(7 * 86_400))
+    );
+    let bad = load(
+        Some("[orders]\nexpiration = \"soon\"\n"),
+        &[],
+        Flags::default(),
+    );
+    let message = bad.err().unwrap().to_string();
+    assert!(message.contains("or \"never\""), "{message}");
 }

@@ -67,9 +67,10 @@ pub async fn respond(
     if order.expanded == 0 {
         return Err(DownloadError::NotListed(order_id).into());
     }
-    let token = state
-        .keys
-        .order_token(&order.owner, order.id, Timestamp(order.expiration_date));
+    let token =
+        state
+            .keys
+            .order_token(&order.owner, order.id, order.expiration_date.map(Timestamp));
     let url_base = format!("{}/orders/public/files/", state.public_url);
     let writer = Writer {
         format,

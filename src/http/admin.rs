@@ -209,19 +209,12 @@ async fn orders_csv(
 /// One CSV line, with its newline.
 pub fn csv_line(line: &OrderLine) -> String {
     let order = &line.order;
-    // Never negative or unset here, but a missing date would be an empty field.
-    let date = |millis: i64| {
-        if millis > 0 {
-            Timestamp(millis).to_iso()
-        } else {
-            String::new()
-        }
-    };
+    let date = |millis: i64| Timestamp(millis).to_iso();
     format!(
         "{};{};{};{};{};{};{};{};{};{}\n",
         order.id,
         date(order.creation_date),
-        date(order.expiration_date),
+        order.expiration_date.map(date).unwrap_or_default(),
         order.owner.replace([';', '\n', '\r'], " "),
         order.status,
         date(order.status_date),
@@ -292,7 +285,7 @@ mod tests {
                 owner: "default_user@regards.fr".into(),
                 label: "l".into(),
                 creation_date: 1_522_765_200_383,
-                expiration_date: expiration,
+                expiration_date: (expiration > 0).then_some(expiration),
                 status: "RUNNING".into(),
                 status_date: 1_522_765_200_383,
                 message: None,

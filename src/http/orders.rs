@@ -47,7 +47,9 @@ pub struct OrderDto {
     owner: String,
     label: String,
     creation_date: Timestamp,
-    expiration_date: Timestamp,
+    /// Left out when the order never expires (`orders.expiration = "never"`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expiration_date: Option<Timestamp>,
     /// Share of the order's bytes available, downloaded or in error.
     percent_completed: i64,
     files_in_error_count: i64,
@@ -103,7 +105,7 @@ pub async fn order_resource(
         status_date: Timestamp(order.status_date),
         waiting_for_user: waiting,
         creation_date: Timestamp(order.creation_date),
-        expiration_date: Timestamp(order.expiration_date),
+        expiration_date: order.expiration_date.map(Timestamp),
         message: order.message,
         label: order.label,
         owner: order.owner,

@@ -24,9 +24,13 @@ pub async fn expire(state: &AppState, order_id: i64) -> anyhow::Result<()> {
     if matches!(order.status(), OrderStatus::Deleted | OrderStatus::Expired) {
         return Ok(());
     }
-    if order.expiration_date > now.millis() {
+    let Some(expiration) = order.expiration_date else {
+        // Never expires (its job was queued before the configuration said so).
+        return Ok(());
+    };
+    if expiration > now.millis() {
         // Not yet (a clock behind another process's): come back at the date.
-        let job = jobs::new_job(&ExpireOrder { order_id }, Timestamp(order.expiration_date));
+        let job = jobs::new_job(&ExpireOrder { order_id }, Timestamp(expiration));
         enqueue(&mut tx, &job, now).await?;
         tx.commit().await?;
         return Ok(());

@@ -12,9 +12,10 @@ use crate::time::Timestamp;
 
 /// The public metalink URL of an order, with a token valid until the order expires.
 pub fn metalink_url(state: &AppState, order: &OrderRow) -> String {
-    let token = state
-        .keys
-        .order_token(&order.owner, order.id, Timestamp(order.expiration_date));
+    let token =
+        state
+            .keys
+            .order_token(&order.owner, order.id, order.expiration_date.map(Timestamp));
     format!(
         "{}/user/orders/metalink/download?orderToken={token}",
         state.public_url
@@ -66,13 +67,16 @@ pub async fn queue_created(
 ) -> Result<(), StoreError> {
     let text = format!(
         "Your order \"{label}\" (number {id}) has been created.\n\n\
-         Its files stay available until {expiration}.\n\
+         Its files stay available {until}.\n\
          Follow it here: {follow}\n\n\
          Download all its files with a download manager (for example `aria2c <link>`) from this metalink:\n\
          {metalink}\n",
         label = order.label,
         id = order.id,
-        expiration = Timestamp(order.expiration_date).to_iso(),
+        until = match order.expiration_date {
+            Some(date) => format!("until {}", Timestamp(date).to_iso()),
+            None => "until you delete the order".to_owned(),
+        },
         follow = follow_url(state, order),
         metalink = metalink_url(state, order),
     );
@@ -125,12 +129,18 @@ pub async fn queue_reminder(
         .map_or_else(String::new, |d| Timestamp(d).to_iso());
     let text = format!(
         "{count} files of your order \"{label}\" (number {id}) have been waiting for you since {since}.\n\
-         They will be deleted when the order expires, on {expiration}.\n\n\
+         {until}\n\n\
          Download them: {base}/user/orders/{id}/download\n",
         count = order.available_files,
         label = order.label,
         id = order.id,
-        expiration = Timestamp(order.expiration_date).to_iso(),
+        until = match order.expiration_date {
+            Some(date) => format!(
+                "They will be deleted when the order expires, on {}.",
+                Timestamp(date).to_iso()
+            ),
+            None => "They stay until you delete the order.".to_owned(),
+        },
         base = state.public_url,
     );
     queue(

@@ -138,7 +138,7 @@ pub(crate) async fn create_from_basket(
         return Err(OrderError::EmptyBasket);
     }
     let label = label_for(tx, owner, request.label.as_deref(), now).await?;
-    let expiration = now.plus(state.config.orders.expiration);
+    let expiration = state.config.orders.expiration.map(|lasts| now.plus(lasts));
     let new_order = NewOrder {
         owner: owner.to_owned(),
         label,
@@ -171,12 +171,14 @@ pub(crate) async fn create_from_basket(
         now,
     )
     .await?;
-    enqueue(
-        tx,
-        &jobs::new_job(&jobs::expire::ExpireOrder { order_id }, expiration),
-        now,
-    )
-    .await?;
+    if let Some(expiration) = expiration {
+        enqueue(
+            tx,
+            &jobs::new_job(&jobs::expire::ExpireOrder { order_id }, expiration),
+            now,
+        )
+        .await?;
+    }
     let order = rows::order_in(tx, order_id)
         .await?
         .ok_or(OrderError::NotFound(order_id))?;

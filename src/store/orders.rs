@@ -17,7 +17,8 @@ pub struct OrderRow {
     pub owner: String,
     pub label: String,
     pub creation_date: i64,
-    pub expiration_date: i64,
+    /// None: the order never expires.
+    pub expiration_date: Option<i64>,
     pub status: String,
     pub status_date: i64,
     pub message: Option<String>,
@@ -73,7 +74,7 @@ pub struct NewOrder {
     pub owner: String,
     pub label: String,
     pub creation_date: Timestamp,
-    pub expiration_date: Timestamp,
+    pub expiration_date: Option<Timestamp>,
     pub on_success_url: Option<String>,
     pub basket_id: Option<i64>,
 }
@@ -196,7 +197,7 @@ pub async fn insert_order(conn: &mut AnyConnection, order: &NewOrder) -> Result<
     .bind(&order.owner)
     .bind(&order.label)
     .bind(order.creation_date.millis())
-    .bind(order.expiration_date.millis())
+    .bind(order.expiration_date.map(Timestamp::millis))
     .bind(&order.on_success_url)
     .bind(order.basket_id)
     .fetch_one(&mut *conn)

@@ -10,6 +10,7 @@ mod catalog;
 mod conventions;
 mod downloads;
 mod jobs;
+mod migrations;
 mod operations;
 pub mod orders;
 mod process;

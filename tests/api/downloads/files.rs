@@ -188,7 +188,7 @@ async fn order_tokens_open_the_files_of_their_order_only() {
     let my_token = app
         .state
         .keys
-        .order_token("user@example.org", mine, expires);
+        .order_token("user@example.org", mine, Some(expires));
     let my_file = file_id(&app, mine, "alpha-1").await;
     let their_file = file_id(&app, theirs, "alpha-1").await;
 
@@ -226,7 +226,7 @@ async fn order_tokens_open_the_files_of_their_order_only() {
     let forged = app
         .state
         .keys
-        .order_token("user@example.org", theirs, expires);
+        .order_token("user@example.org", theirs, Some(expires));
     assert_eq!(
         get(
             &app,

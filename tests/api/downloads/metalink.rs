@@ -155,10 +155,11 @@ async fn bad_tokens_strangers_and_ended_orders_are_refused() {
         .await;
         assert_eq!(response.status(), 401, "{query}");
     }
-    let expired =
-        app.state
-            .keys
-            .order_token("user@example.org", id, regards_order::time::Timestamp(1000));
+    let expired = app.state.keys.order_token(
+        "user@example.org",
+        id,
+        Some(regards_order::time::Timestamp(1000)),
+    );
     let response = get(
         &app,
         &format!("/user/orders/metalink/download?orderToken={expired}"),
@@ -171,10 +172,12 @@ async fn bad_tokens_strangers_and_ended_orders_are_refused() {
     let forged = app.state.keys.order_token(
         "other@example.org",
         id,
-        app.state
-            .clock
-            .now()
-            .plus(std::time::Duration::from_secs(60)),
+        Some(
+            app.state
+                .clock
+                .now()
+                .plus(std::time::Duration::from_secs(60)),
+        ),
     );
     assert_eq!(
         get(
@@ -252,10 +255,12 @@ async fn bad_tokens_strangers_and_ended_orders_are_refused() {
     let live = app.state.keys.order_token(
         "user@example.org",
         id,
-        app.state
-            .clock
-            .now()
-            .plus(std::time::Duration::from_secs(30 * 86_400)),
+        Some(
+            app.state
+                .clock
+                .now()
+                .plus(std::time::Duration::from_secs(30 * 86_400)),
+        ),
     );
     app.state
         .clock

@@ -5,7 +5,10 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::{app_with_orders_catalog, download_available, get_order, id_of, order_of};
+use super::{
+    app_with_orders_catalog, app_with_orders_catalog_and, download_available, get_order, id_of,
+    order_of,
+};
 use crate::helpers::TestApp;
 use regards_order::auth::Role;
 
@@ -423,7 +426,8 @@ async fn expected_line(app: &TestApp, id: i64) -> String {
         "{};{};{};{};{};{};{};{};{};{}",
         id,
         o["creationDate"].as_str().unwrap(),
-        o["expirationDate"].as_str().unwrap_or(""),
+        o.get("expirationDate")
+            .map_or("", |date| date.as_str().unwrap()),
         o["owner"].as_str().unwrap(),
         o["status"].as_str().unwrap(),
         o["statusDate"].as_str().unwrap(),
@@ -644,4 +648,85 @@ async fn metrics_show_orders_sub_orders_cache_and_bytes_served() {
         - sample(&staged, r#"download_bytes_total{kind="zip"}"#);
     // Other tests of this process may download at the same time: at least this zip.
     assert!(sent >= zip.len() as f64, "{sent} < {}", zip.len());
+}
+
+#[tokio::test]
+async fn orders_that_never_expire_have_no_expiration_date_anywhere() {
+    let app = app_with_orders_catalog_and(|config| config.orders.expiration = None).await;
+    let token = app.user_token();
+    let order = order_of(&app, &token, "dataset:alpha").await;
+    let id = id_of(&order);
+    assert!(order["content"].get("expirationDate").is_none(), "{order}");
+    app.run_pending_jobs().await;
+    assert!(
+        app.jobs()
+            .await
+            .iter()
+            .all(|job| job.kind != "expire_order")
+    );
+
+    // The CSV has an empty field; an order that expires, next to it, has its date.
+    let dated = {
+        let mut tx = app.state.store.begin_write().await.unwrap();
+        let dated: i64 = sqlx::query_scalar(
+            "INSERT INTO orders (owner, label, creation_date, expiration_date, status, status_date)
+             VALUES ('dated@example.org', 'dated', 1522765200383, 1523024400383, 'DONE', 1522765200383)
+             RETURNING id",
+        )
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        dated
+    };
+    let response = app
+        .client
+        .post(app.url("/orders/csv"))
+        .bearer_auth(exploit(&app))
+        .send()
+        .await
+        .unwrap();
+    let lines = csv_of(response).await;
+    assert_eq!(lines.len(), 3);
+    let fields: Vec<&str> = lines[1].split(';').collect();
+    assert_eq!(fields[0], id.to_string());
+    assert_eq!(fields[2], "", "{}", lines[1]);
+    assert_eq!(lines[1], expected_line(&app, id).await);
+    assert_eq!(
+        lines[2],
+        format!(
+            "{dated};2018-04-03T14:20:00.383Z;2018-04-06T14:20:00.383Z;dated@example.org;DONE;\
+             2018-04-03T14:20:00.383Z;0;0;0;0"
+        )
+    );
+    // Sorting on the expiration date keeps both.
+    assert_eq!(
+        search(&app, "?sort=expirationDate,asc", json!({}))
+            .await
+            .len(),
+        2
+    );
+
+    // A month later the order is still there, and its metalink's public links still open its files.
+    app.state.clock.advance(Duration::from_secs(30 * 86_400));
+    app.run_pending_jobs().await;
+    let token = app.user_token();
+    let (_, order) = get_order(&app, &token, id).await;
+    assert_eq!(order["content"]["status"], "DONE");
+    let metalink = app
+        .client
+        .get(app.url(&format!("/user/orders/{id}/metalink/download")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let start = metalink.find("/orders/public/files/").unwrap();
+    let start = metalink[..start].rfind('>').unwrap() + 1;
+    let end = start + metalink[start..].find('<').unwrap();
+    let url = metalink[start..end].replace("&amp;", "&");
+    let file = app.client.get(&url).send().await.unwrap();
+    assert_eq!(file.status(), 200, "{url}");
 }

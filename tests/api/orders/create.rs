@@ -130,16 +130,28 @@ async fn labels_are_checked_or_generated_unique() {
         "{label}"
     );
 
+    // A collision made certain whatever the seconds: the labels of the next seconds are taken already.
+    let now = app.state.clock.now();
+    for second in 0..5 {
+        let taken = regards_order::domain::order::generated_label(regards_order::time::Timestamp(
+            now.millis() + second * 1000,
+        ));
+        if taken != label {
+            select(&app, &token, "dataset:gamma").await;
+            let explicit = create(&app, &token, Some(json!({"label": taken}))).await;
+            assert_eq!(explicit.status(), 200);
+        }
+    }
     select(&app, &token, "dataset:gamma").await;
     let again: Value = create(&app, &token, Some(json!({})))
         .await
         .json()
         .await
         .unwrap();
-    assert_eq!(
-        again["content"]["label"],
-        format!("{label} (1)"),
-        "same second: made unique"
+    let again = again["content"]["label"].as_str().unwrap();
+    assert!(
+        again.starts_with("Order of ") && again.ends_with(" (1)"),
+        "a generated label already taken is made unique: {again}"
     );
 
     // Another owner may use the same label.

@@ -114,7 +114,7 @@ async fn aria2c_downloads_the_metalinks_and_resumes_and_unzip_checks_the_zip() {
     let order_token = app
         .state
         .keys
-        .order_token("user@example.org", order, expiry);
+        .order_token("user@example.org", order, Some(expiry));
 
     // `aria2c -c` resumes a file of which the first half is already there: it asks for the rest only.
     let (&big, (name, content)) = files
