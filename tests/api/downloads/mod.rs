@@ -1,5 +1,6 @@
 //! Downloads: zip, metalink, single files, listings.
 
+mod external;
 mod files;
 mod metalink;
 mod zip;
