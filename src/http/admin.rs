@@ -14,7 +14,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::extract::Query;
-use super::orders::{OrderDto, order_resource};
+use super::orders::{OrderDto, order_resources};
 use super::resource::{Page, PageParams};
 use crate::app::AppState;
 use crate::auth::{Caller, Exploit};
@@ -104,10 +104,7 @@ async fn page_of(
         .store
         .search_orders(filter, sort, request.offset(), request.limit())
         .await?;
-    let mut items = Vec::with_capacity(rows.len());
-    for row in rows {
-        items.push(order_resource(state, caller, row).await?);
-    }
+    let items = order_resources(state, caller, rows).await?;
     Ok(Page::new(items, request, total as u64, base))
 }
 

@@ -1,6 +1,8 @@
 //! `/user/orders`: the seed's order endpoints, restart and retry (REGISTERED_USER; actions by the owner
 //! or an admin).
 
+use std::collections::{HashMap, HashSet};
+
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -16,7 +18,7 @@ use crate::auth::{Caller, RegisteredUser};
 use crate::domain::order::{Action, OrderStatus, allowed_actions};
 use crate::error::{AppError, ErrorBody};
 use crate::orders::{self, OrderError, OrderRequest, actions, retry};
-use crate::store::orders::OrderRow;
+use crate::store::orders::{DatasetTaskRow, OrderRow};
 use crate::time::Timestamp;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -85,6 +87,38 @@ pub async fn order_resource(
 ) -> Result<Resource<OrderDto>, AppError> {
     let tasks = state.store.dataset_tasks(order.id).await?;
     let waiting = state.store.waiting_for_user(order.id).await?;
+    Ok(resource_of(state, caller, order, tasks, waiting))
+}
+
+/// Orders as resources (a page of them): their dataset tasks and waiting flags read in two queries.
+pub async fn order_resources(
+    state: &AppState,
+    caller: &Caller,
+    orders: Vec<OrderRow>,
+) -> Result<Vec<Resource<OrderDto>>, AppError> {
+    let ids: Vec<i64> = orders.iter().map(|o| o.id).collect();
+    let mut tasks: HashMap<i64, Vec<DatasetTaskRow>> = HashMap::new();
+    for task in state.store.dataset_tasks_of(&ids).await? {
+        tasks.entry(task.order_id).or_default().push(task);
+    }
+    let waiting: HashSet<i64> = state.store.waiting_among(&ids).await?.into_iter().collect();
+    Ok(orders
+        .into_iter()
+        .map(|order| {
+            let order_tasks = tasks.remove(&order.id).unwrap_or_default();
+            let waits = waiting.contains(&order.id);
+            resource_of(state, caller, order, order_tasks, waits)
+        })
+        .collect())
+}
+
+fn resource_of(
+    state: &AppState,
+    caller: &Caller,
+    order: OrderRow,
+    tasks: Vec<DatasetTaskRow>,
+    waiting: bool,
+) -> Resource<OrderDto> {
     let base = &state.public_url;
     let mut links = vec![
         Link::new("self", format!("{base}/user/orders/{}", order.id)),
@@ -120,7 +154,7 @@ pub async fn order_resource(
             })
             .collect(),
     };
-    Ok(Resource::new(dto, links))
+    Resource::new(dto, links)
 }
 
 /// An optional JSON body, with or without Content-Type.
@@ -180,10 +214,7 @@ async fn list_orders(
         .store
         .orders_of(&caller.user, request.offset(), request.limit())
         .await?;
-    let mut items = Vec::with_capacity(rows.len());
-    for row in rows {
-        items.push(order_resource(&state, &caller, row).await?);
-    }
+    let items = order_resources(&state, &caller, rows).await?;
     let base = format!("{}/user/orders", state.public_url);
     Ok(axum::Json(Page::new(items, request, total as u64, &base)))
 }

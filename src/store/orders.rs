@@ -135,6 +135,43 @@ pub trait OrderStore: Database {
         Ok((rows, total))
     }
 
+    /// The dataset tasks of several orders (a page of them), in one query per 500 orders.
+    async fn dataset_tasks_of(&self, order_ids: &[i64]) -> Result<Vec<DatasetTaskRow>, StoreError> {
+        let mut tasks = Vec::new();
+        for chunk in order_ids.chunks(500) {
+            let sql = format!(
+                "SELECT id, order_id, dataset_id, dataset_ip_id, dataset_label, open_search_request, objects_count,
+                        files_count, files_size, cursor, expanded
+                 FROM dataset_tasks WHERE order_id IN ({}) ORDER BY order_id, dataset_label, id",
+                numbered(chunk.len())
+            );
+            let mut query = sqlx::query_as(AssertSqlSafe(sql));
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            tasks.extend(query.fetch_all(self.pool()).await?);
+        }
+        Ok(tasks)
+    }
+
+    /// Which of these orders wait for their user (the rule of [`OrderStore::waiting_for_user`]).
+    async fn waiting_among(&self, order_ids: &[i64]) -> Result<Vec<i64>, StoreError> {
+        let mut waiting = Vec::new();
+        for chunk in order_ids.chunks(500) {
+            let sql = format!(
+                "SELECT DISTINCT order_id FROM sub_orders
+                 WHERE order_id IN ({}) AND state = 'DONE' AND pending_files = 0 AND available_files > 0",
+                numbered(chunk.len())
+            );
+            let mut query = sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql));
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            waiting.extend(query.fetch_all(self.pool()).await?);
+        }
+        Ok(waiting)
+    }
+
     /// Whether a sub-order of the order has files available and none pending (it waits for the user).
     async fn waiting_for_user(&self, order_id: i64) -> Result<bool, StoreError> {
         let found: Option<i64> = sqlx::query_scalar(
@@ -146,6 +183,14 @@ pub trait OrderStore: Database {
         .await?;
         Ok(found.is_some())
     }
+}
+
+/// `$1, $2, ..., $n`.
+fn numbered(n: usize) -> String {
+    (1..=n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 pub async fn order_in(conn: &mut AnyConnection, id: i64) -> Result<Option<OrderRow>, StoreError> {

@@ -1,6 +1,7 @@
 //! `regards-order bench ...`: measurements on generated data, each reported as a ratio to a baseline
 //! measured in the same run (figures that compare across machines).
 
+mod admin;
 mod catalog;
 mod download;
 mod order;
@@ -44,6 +45,19 @@ pub enum BenchCommand {
         work_dir: PathBuf,
         #[arg(long, value_name = "URL")]
         postgres: Option<String>,
+    },
+    /// The operators' reads on 100,000 orders: the streamed CSV and a page of 1000 of the search, against
+    /// one SELECT of the same rows; and the server's memory above idle while it streams the CSV.
+    Admin {
+        #[arg(long, default_value_t = 100_000)]
+        orders: u64,
+        #[arg(long, default_value = "./bench-data")]
+        work_dir: PathBuf,
+        #[arg(long, value_name = "URL")]
+        postgres: Option<String>,
+        /// Timed runs of each read (the median is shown).
+        #[arg(long, default_value_t = 3)]
+        repeat: u32,
     },
     /// Download throughput of a 2 GiB order (streamed zip, and file by file) with curl, against curl on
     /// a kernel-sendfile server in the same run; and the server's memory above idle while it streams.
@@ -93,6 +107,12 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
             work_dir,
             repeat,
         } => download::run(files, file_mib, work_dir, repeat).await,
+        BenchCommand::Admin {
+            orders,
+            work_dir,
+            postgres,
+            repeat,
+        } => admin::run(orders, work_dir, postgres, repeat).await,
     }
 }
 
