@@ -20,7 +20,7 @@ const CAROL: &str = "carol@c.org";
 /// DONE_WITH_WARNING (a corrupt file), bob's second one DELETED. Returns the app and the ids in that order.
 async fn four_orders() -> (TestApp, [i64; 4]) {
     let app = app_with_orders_catalog().await;
-    let hour = Duration::from_secs(20 * 60);
+    let step = Duration::from_secs(20 * 60);
     let alice = id_of(
         &order_of(
             &app,
@@ -30,11 +30,11 @@ async fn four_orders() -> (TestApp, [i64; 4]) {
         .await,
     );
     app.run_pending_jobs().await;
-    app.state.clock.advance(hour);
+    app.state.clock.advance(step);
     let bob_token = app.token(BOB, Role::RegisteredUser);
     let bob = id_of(&order_of(&app, &bob_token, "dataset:gamma").await);
     put(&app, &bob_token, &format!("/user/orders/pause/{bob}")).await;
-    app.state.clock.advance(hour);
+    app.state.clock.advance(step);
     let carol = id_of(
         &order_of(
             &app,
@@ -47,7 +47,7 @@ async fn four_orders() -> (TestApp, [i64; 4]) {
         app.run_pending_jobs().await;
         download_available(&app, carol).await;
     }
-    app.state.clock.advance(hour);
+    app.state.clock.advance(step);
     let deleted = id_of(&order_of(&app, &bob_token, "dataset:gamma").await);
     put(&app, &bob_token, &format!("/user/orders/pause/{deleted}")).await;
     let response = app
