@@ -13,7 +13,7 @@ use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::extract::Query;
+use super::extract::{Query, optional_json};
 use super::orders::{OrderDto, order_resources};
 use super::resource::{Page, PageParams};
 use crate::app::AppState;
@@ -63,19 +63,9 @@ fn sort_of(query: Option<&str>) -> Result<Sort, AppError> {
 
 /// The filter body; none (or only blanks) means every order.
 fn search_request(body: &[u8]) -> Result<OrderFilter, AppError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(OrderFilter::default());
-    }
-    let json: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|e| AppError::BadRequest(format!("Malformed JSON body: {e}")))?;
-    let request: SearchRequest = serde_path_to_error::deserialize(json).map_err(|e| {
-        AppError::unprocessable(format!(
-            "Invalid search body at {}: {}",
-            e.path(),
-            e.inner()
-        ))
-    })?;
-    request.filter().map_err(AppError::Unprocessable)
+    optional_json::<SearchRequest>(body)?
+        .filter()
+        .map_err(AppError::Unprocessable)
 }
 
 /// Whether the client asked for CSV (`text/csv`, or the seed's `test/csv`).

@@ -44,6 +44,23 @@ fn json_rejection(rejection: JsonRejection) -> AppError {
     }
 }
 
+/// An optional JSON body, read with or without Content-Type: none (or only blanks) is `T::default()`;
+/// malformed JSON a 400; the wrong shape a 422 naming the field.
+pub fn optional_json<T: DeserializeOwned + Default>(body: &[u8]) -> Result<T, AppError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    let json: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| AppError::BadRequest(format!("Malformed JSON body: {e}")))?;
+    serde_path_to_error::deserialize(json).map_err(|e| {
+        AppError::unprocessable(format!(
+            "Invalid request body at {}: {}",
+            e.path(),
+            e.inner()
+        ))
+    })
+}
+
 pub fn bytes_rejection(error: &BytesRejection) -> AppError {
     if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
         AppError::PayloadTooLarge("Request body is too large".into())

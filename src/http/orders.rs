@@ -11,7 +11,7 @@ use serde::Serialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::extract::{Path, Query};
+use super::extract::{Path, Query, optional_json};
 use super::resource::{Link, Page, PageParams, Resource};
 use crate::app::AppState;
 use crate::auth::{Caller, RegisteredUser};
@@ -157,17 +157,6 @@ fn resource_of(
     Resource::new(dto, links)
 }
 
-/// An optional JSON body, with or without Content-Type.
-fn order_request(body: &[u8]) -> Result<OrderRequest, AppError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(OrderRequest::default());
-    }
-    let json: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|e| AppError::BadRequest(format!("Malformed JSON body: {e}")))?;
-    serde_json::from_value(json)
-        .map_err(|e| AppError::unprocessable(format!("Invalid request body: {e}")))
-}
-
 #[utoipa::path(
     post, path = "/user/orders", tag = "orders", security(("bearer" = ["REGISTERED_USER"])),
     description = "Turns the caller's basket into an order (the basket is consumed). The order is RUNNING at \
@@ -186,7 +175,7 @@ async fn create_order(
     RegisteredUser(caller): RegisteredUser,
     body: Bytes,
 ) -> Result<Response, AppError> {
-    let request = order_request(&body)?;
+    let request: OrderRequest = optional_json(&body)?;
     match orders::create(&state, &caller.user, &request).await {
         Ok(order) => Ok(axum::Json(order_resource(&state, &caller, order).await?).into_response()),
         Err(OrderError::EmptyBasket) => Ok(StatusCode::NO_CONTENT.into_response()),
@@ -320,7 +309,7 @@ async fn restart_order(
     Path(id): Path<i64>,
     body: Bytes,
 ) -> Result<axum::Json<Resource<OrderDto>>, AppError> {
-    let request = order_request(&body)?;
+    let request: OrderRequest = optional_json(&body)?;
     let order = actions::restart(&state, &caller, id, &request).await?;
     Ok(axum::Json(order_resource(&state, &caller, order).await?))
 }
