@@ -85,9 +85,10 @@ pub async fn order_resource(
     caller: &Caller,
     order: OrderRow,
 ) -> Result<Resource<OrderDto>, AppError> {
-    let tasks = state.store.dataset_tasks(order.id).await?;
-    let waiting = state.store.waiting_for_user(order.id).await?;
-    Ok(resource_of(state, caller, order, tasks, waiting))
+    let mut resources = order_resources(state, caller, vec![order]).await?;
+    resources
+        .pop()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("an order made no resource")))
 }
 
 /// Orders as resources (a page of them): their dataset tasks and waiting flags read in two queries.

@@ -67,7 +67,7 @@ fn condition(filter: &OrderFilter, backend: Backend) -> (String, Vec<SqlParam>) 
     }
     if let Some(waiting) = filter.waiting_for_user {
         let not = if waiting { "" } else { "NOT " };
-        // The rule of `OrderStore::waiting_for_user`.
+        // The rule of `OrderStore::waiting_among`.
         parts.push(format!(
             "{not}EXISTS (SELECT 1 FROM sub_orders s WHERE s.order_id = o.id AND s.state = 'DONE'
                                  AND s.pending_files = 0 AND s.available_files > 0)"

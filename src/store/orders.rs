@@ -154,7 +154,8 @@ pub trait OrderStore: Database {
         Ok(tasks)
     }
 
-    /// Which of these orders wait for their user (the rule of [`OrderStore::waiting_for_user`]).
+    /// Which of these orders wait for their user: a sub-order of theirs has files available and none
+    /// pending.
     async fn waiting_among(&self, order_ids: &[i64]) -> Result<Vec<i64>, StoreError> {
         let mut waiting = Vec::new();
         for chunk in order_ids.chunks(500) {
@@ -170,18 +171,6 @@ pub trait OrderStore: Database {
             waiting.extend(query.fetch_all(self.pool()).await?);
         }
         Ok(waiting)
-    }
-
-    /// Whether a sub-order of the order has files available and none pending (it waits for the user).
-    async fn waiting_for_user(&self, order_id: i64) -> Result<bool, StoreError> {
-        let found: Option<i64> = sqlx::query_scalar(
-            "SELECT id FROM sub_orders WHERE order_id = $1 AND state = 'DONE' AND pending_files = 0
-                                           AND available_files > 0 LIMIT 1",
-        )
-        .bind(order_id)
-        .fetch_optional(self.pool())
-        .await?;
-        Ok(found.is_some())
     }
 }
 
