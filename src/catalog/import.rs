@@ -305,6 +305,9 @@ impl Importer {
     }
 }
 
+/// An item ready to be written: its object, the types of its properties, what was left out of it.
+type Prepared = (NewObject, Vec<(String, ValueType)>, ItemNotes);
+
 /// An item as a data object with the files of its usable assets, the types of its properties, and what
 /// was left out (assets skipped, checksums dropped). An item with no usable asset is still an object.
 fn prepare(
@@ -312,7 +315,7 @@ fn prepare(
     dataset_id: i64,
     resolver: &mut Resolver,
     tenant: &str,
-) -> Result<(NewObject, Vec<(String, ValueType)>, ItemNotes), String> {
+) -> Result<Prepared, String> {
     let item = &pending.item;
     let name = format!("{}: {}", pending.origin, item.id);
     let mut notes = ItemNotes::default();
@@ -355,9 +358,7 @@ fn prepare(
 }
 
 /// The queryable values of an item's properties, and the type of each property name.
-fn typed_values(
-    properties: &Map<String, Value>,
-) -> (Vec<PropertyValue>, Vec<(String, ValueType)>) {
+fn typed_values(properties: &Map<String, Value>) -> (Vec<PropertyValue>, Vec<(String, ValueType)>) {
     let mut values = Vec::new();
     let mut kinds = Vec::new();
     for (name, value) in properties {

@@ -4,6 +4,7 @@
 
 pub mod file;
 pub mod metalink;
+pub mod received;
 pub mod zip;
 
 use std::path::PathBuf;

@@ -99,10 +99,7 @@ fn an_unreadable_checksum_is_dropped_and_a_local_file_hashed_instead() {
     let f = fixture();
     let path = f.file("online", "c.dat", b"hello");
     let mut declared = asset(path.to_str().unwrap());
-    for bad in [
-        serde_json::json!("not a multihash"),
-        serde_json::json!(12),
-    ] {
+    for bad in [serde_json::json!("not a multihash"), serde_json::json!(12)] {
         declared.checksum = Some(bad.clone());
         let resolved = f.resolved(&declared, None).unwrap();
         assert_eq!(

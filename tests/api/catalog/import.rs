@@ -223,19 +223,22 @@ async fn one_bad_asset_is_skipped_and_reported_and_its_item_kept() {
         assert!(problems.contains(expected), "{expected}\n{problems}");
     }
     assert!(
-        report.summary_line().ends_with("5 assets skipped, 1 checksums dropped"),
+        report
+            .summary_line()
+            .ends_with("5 assets skipped, 1 checksums dropped"),
         "{}",
         report.summary_line()
     );
-    let (files, checksums): (Vec<String>, Vec<Option<String>>) = sqlx::query_as::<_, (String, Option<String>)>(
-        "SELECT f.asset_key, f.checksum FROM files f JOIN data_objects o ON o.id = f.object_id \
+    let (files, checksums): (Vec<String>, Vec<Option<String>>) =
+        sqlx::query_as::<_, (String, Option<String>)>(
+            "SELECT f.asset_key, f.checksum FROM files f JOIN data_objects o ON o.id = f.object_id \
          WHERE o.provider_id = 'mixed' ORDER BY f.asset_key",
-    )
-    .fetch_all(app.state.store.pool())
-    .await
-    .unwrap()
-    .into_iter()
-    .unzip();
+        )
+        .fetch_all(app.state.store.pool())
+        .await
+        .unwrap()
+        .into_iter()
+        .unzip();
     assert_eq!(files, ["checksum", "data"]);
     // The dropped checksum was computed again from the file; the declared one was kept as given.
     assert_eq!(
