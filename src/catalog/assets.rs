@@ -146,6 +146,7 @@ fn resolve_file(
                 .and_then(|mut segments| segments.next_back())
                 .filter(|name| !name.is_empty())
                 .map(percent_decode)
+                .map(|name| crate::domain::files::safe_name(&name))
                 .unwrap_or_else(|| asset.key.clone());
             Ok(NewFile {
                 asset_key: asset.key.clone(),

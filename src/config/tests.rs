@@ -205,3 +205,35 @@ fn orders_may_never_expire() {
     let message = bad.err().unwrap().to_string();
     assert!(message.contains("or \"never\""), "{message}");
 }
+
+#[test]
+fn passwords_in_urls_never_show_in_debug_output() {
+    let loaded = load(
+        None,
+        &[
+            (
+                "REGARDS_ORDER__DATABASE__URL",
+                "postgres://order:db-secret@db.example.org/orders",
+            ),
+            (
+                "REGARDS_ORDER__MAIL__SMTP_URL",
+                "smtp://mailer:mail-secret@mail.example.org:587",
+            ),
+        ],
+        Flags::default(),
+    )
+    .unwrap();
+    let shown = format!("{:?}", loaded.config);
+    assert!(
+        !shown.contains("db-secret") && !shown.contains("mail-secret"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("postgres://order:***@db.example.org/orders"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("smtp://mailer:***@mail.example.org:587"),
+        "{shown}"
+    );
+}

@@ -114,6 +114,26 @@ impl FromStr for DataType {
     }
 }
 
+/// A name fit for one path component on any client: path separators (`/`, `\`) and control characters
+/// become `_`, a name that is `.` or `..` (or empty) becomes `_`, so that no zip entry or metalink file can
+/// climb out of the folder it is extracted to.
+pub fn safe_name(name: &str) -> String {
+    let cleaned: String = name
+        .chars()
+        .map(|c| {
+            if c == '/' || c == '\\' || c.is_control() {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    match cleaned.trim() {
+        "" | "." | ".." => "_".to_owned(),
+        _ => cleaned,
+    }
+}
+
 /// A digest and its algorithm name as REGARDS writes it (`MD5`, `SHA-1`, `SHA-256`, `SHA-512`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Checksum {
@@ -232,6 +252,18 @@ mod tests {
             "QUICKLOOK_MD".parse::<DataType>(),
             Ok(DataType::QuicklookMd)
         );
+    }
+
+    #[test]
+    fn names_cannot_climb_out_of_their_folder() {
+        assert_eq!(safe_name("../../../tmp/evil.sh"), ".._.._.._tmp_evil.sh");
+        assert_eq!(safe_name("..\\windows\\x.dll"), ".._windows_x.dll");
+        assert_eq!(safe_name(".."), "_");
+        assert_eq!(safe_name("."), "_");
+        assert_eq!(safe_name(""), "_");
+        assert_eq!(safe_name("a\nb\u{7}c.txt"), "a_b_c.txt");
+        assert_eq!(safe_name("été 2024.dat"), "été 2024.dat");
+        assert_eq!(safe_name("..hidden"), "..hidden");
     }
 
     /// Test vectors written by an independent implementation, Python's `multiformats` 0.3

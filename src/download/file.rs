@@ -69,7 +69,7 @@ fn etag(file: &OrderFileRow, size: u64) -> String {
 
 fn base_headers(file: &OrderFileRow, size: u64) -> Result<axum::http::response::Builder, AppError> {
     let etag = etag(file, size);
-    let disposition = content_disposition(&file.filename);
+    let disposition = content_disposition(&super::safe_name(&file.filename));
     Ok(Response::builder()
         .header(
             header::CONTENT_TYPE,

@@ -170,16 +170,22 @@ async fn pending_error_unknown_and_evicted_files_say_so() {
         .await
         .unwrap();
     tx.commit().await.unwrap();
+    let gone = get(
+        &app,
+        &format!("/orders/files/{restored}"),
+        Some(&token),
+        &[],
+    )
+    .await;
+    assert_eq!(gone.status(), 410);
+    let body: Value = gone.json().await.unwrap();
+    // Retry only takes files in error: the message names what works for a downloaded file.
     assert_eq!(
-        get(
-            &app,
-            &format!("/orders/files/{restored}"),
-            Some(&token),
-            &[]
+        body["messages"][0],
+        format!(
+            "The cached copy of data file {restored} was removed after its download. To get it again, \
+             restart the order once it is done: restarting makes a new order of the same selection"
         )
-        .await
-        .status(),
-        410
     );
 }
 
