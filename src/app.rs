@@ -39,11 +39,12 @@ impl AppState {
         bound: Option<SocketAddr>,
         clock: Clock,
     ) -> anyhow::Result<AppState> {
-        let store = crate::store::connect(&config.database.url)
-            .await
-            .with_context(|| {
-                format!("cannot open the database {}", redact(&config.database.url))
-            })?;
+        let store =
+            crate::store::connect_with(&config.database.url, config.database.statement_timeout)
+                .await
+                .with_context(|| {
+                    format!("cannot open the database {}", redact(&config.database.url))
+                })?;
         store.migrate().await?;
         let secret = load_or_create_secret(&config)?;
         let keys = TokenKeys::new(&secret, &config.auth.tenant);

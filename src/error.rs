@@ -36,6 +36,9 @@ pub enum AppError {
     Unprocessable(Vec<String>),
     #[error("{0}")]
     Unavailable(String),
+    /// 503 with `Retry-After`: too busy, or a query stopped by its time limit.
+    #[error("{0}")]
+    RetryLater(String, u64),
     /// 202 with `Retry-After`: not ready yet, ask again later.
     #[error("{0}")]
     NotYet(String, u64),
@@ -65,7 +68,7 @@ impl AppError {
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::ExpectationFailed(_) => StatusCode::EXPECTATION_FAILED,
             AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable(_) | AppError::RetryLater(..) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::NotYet(..) => StatusCode::ACCEPTED,
             AppError::Gone(_) => StatusCode::GONE,
             AppError::BadGateway(_) => StatusCode::BAD_GATEWAY,
@@ -82,9 +85,17 @@ impl AppError {
     }
 }
 
+/// Seconds a client is told to wait after a catalog query was stopped or found the catalog busy.
+const RETRY_QUERY_AFTER: u64 = 10;
+
 impl From<crate::store::StoreError> for AppError {
     fn from(error: crate::store::StoreError) -> Self {
-        AppError::Internal(error.into())
+        match error {
+            crate::store::StoreError::QueryTimeout(_) | crate::store::StoreError::Busy => {
+                AppError::RetryLater(error.to_string(), RETRY_QUERY_AFTER)
+            }
+            error => AppError::Internal(error.into()),
+        }
     }
 }
 
@@ -98,7 +109,7 @@ impl IntoResponse for AppError {
             messages: self.messages(),
         };
         let retry_after = match &self {
-            AppError::NotYet(_, seconds) => Some(*seconds),
+            AppError::NotYet(_, seconds) | AppError::RetryLater(_, seconds) => Some(*seconds),
             _ => None,
         };
         let mut response = (status, axum::Json(body)).into_response();

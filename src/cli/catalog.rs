@@ -61,7 +61,9 @@ impl CatalogCommand {
 pub async fn run(command: CatalogCommand, config: Config) -> anyhow::Result<()> {
     match command {
         CatalogCommand::Import { paths, .. } => {
-            let store = crate::store::connect(&config.database.url).await?;
+            let store =
+                crate::store::connect_with(&config.database.url, config.database.statement_timeout)
+                    .await?;
             store.migrate().await?;
             let report =
                 import_paths(store.clone(), &config, &paths, Clock::default().now(), true).await?;

@@ -76,12 +76,16 @@ pub struct HttpConfig {
 #[derive(Clone, Deserialize)]
 pub struct DatabaseConfig {
     pub url: String,
+    /// The longest a statement running a user's catalog query may take (stopped after: 503).
+    #[serde(deserialize_with = "duration::deserialize")]
+    pub statement_timeout: Duration,
 }
 
 impl std::fmt::Debug for DatabaseConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DatabaseConfig")
             .field("url", &redact_url(&self.url))
+            .field("statement_timeout", &self.statement_timeout)
             .finish()
     }
 }

@@ -34,7 +34,7 @@ pub async fn respond(
         if_range: headers.get(header::IF_RANGE).and_then(|v| v.to_str().ok()),
     };
     match source_of(state, &file)? {
-        Source::Local(path) => local(state, &file, &path, asked, recording).await,
+        Source::Local(path) => local(state, &file, path, asked, recording).await,
         Source::Url(url) => external(state, &file, &url, asked, recording).await,
     }
 }
@@ -108,13 +108,14 @@ fn content_disposition(name: &str) -> HeaderValue {
 async fn local(
     state: &AppState,
     file: &OrderFileRow,
-    path: &std::path::Path,
+    path: super::LocalFile,
     asked: Asked<'_>,
     recording: Recording,
 ) -> Result<Response, AppError> {
-    let opened = match tokio::fs::File::open(path).await {
-        Ok(opened) => opened,
-        Err(error) => return Err(unreadable(state, file, &error.to_string()).await),
+    let opened = match tokio::task::spawn_blocking(move || path.open()).await {
+        Ok(Ok(opened)) => tokio::fs::File::from_std(opened),
+        Ok(Err(error)) => return Err(unreadable(state, file, &error.to_string()).await),
+        Err(error) => return Err(AppError::Internal(error.into())),
     };
     let size = opened
         .metadata()

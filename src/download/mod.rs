@@ -144,8 +144,22 @@ pub async fn file_for(
 /// Where a file's bytes are.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
-    Local(PathBuf),
+    Local(LocalFile),
     Url(String),
+}
+
+/// A file on local disk, and the folder it may not leave (its storage root, or the nearline cache).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalFile {
+    pub path: PathBuf,
+    pub folder: PathBuf,
+}
+
+impl LocalFile {
+    /// Opens it for reading, never out of its folder (a symbolic link swapped in after the import).
+    pub fn open(&self) -> std::io::Result<std::fs::File> {
+        crate::storage::open_within(&self.folder, &self.path)
+    }
 }
 
 /// The source of a file that may be downloaded (AVAILABLE or already DOWNLOADED / DOWNLOAD_ERROR).
@@ -164,17 +178,22 @@ pub fn source_of(state: &AppState, file: &OrderFileRow) -> Result<Source, Downlo
     let Some(storage_name) = file.storage.as_deref() else {
         return Ok(Source::Url(file.uri.clone()));
     };
-    let nearline = state
-        .storages
-        .get(storage_name)
-        .is_some_and(|s| s.is_nearline());
-    if nearline {
+    let storage = state.storages.get(storage_name).ok_or_else(|| {
+        DownloadError::InError(format!("storage {storage_name:?} is not configured"))
+    })?;
+    if storage.is_nearline() {
         return match &file.cache_path {
-            Some(path) => Ok(Source::Local(PathBuf::from(path))),
+            Some(path) => Ok(Source::Local(LocalFile {
+                path: PathBuf::from(path),
+                folder: storage.cache_dir(),
+            })),
             None => Err(DownloadError::Evicted(file.id)),
         };
     }
-    Ok(Source::Local(crate::storage::local_path(&file.uri)))
+    Ok(Source::Local(LocalFile {
+        path: crate::storage::local_path(&file.uri),
+        folder: storage.config.root.clone(),
+    }))
 }
 
 /// A stream that runs `done` once the whole body was handed over to the HTTP connection: when `length`

@@ -220,7 +220,8 @@ fn open(
     source: &Source,
 ) -> Result<Box<dyn Read + Send>, String> {
     match source {
-        Source::Local(path) => std::fs::File::open(path)
+        Source::Local(local) => local
+            .open()
             .map(|f| Box::new(f) as Box<dyn Read + Send>)
             .map_err(|e| format!("Error during file download: {e}")),
         Source::Url(url) => {

@@ -182,6 +182,7 @@ enum SelectionBody {
         (status = UNAUTHORIZED, body = ErrorBody), (status = FORBIDDEN, body = ErrorBody),
         (status = EXPECTATION_FAILED, description = "Neither a request nor IP_IDs", body = ErrorBody),
         (status = UNPROCESSABLE_ENTITY, description = "A field of the wrong type, or a query that cannot be read", body = ErrorBody),
+        (status = SERVICE_UNAVAILABLE, description = "The query ran longer than `[database] statement_timeout`, or the catalog is busy (see Retry-After)", body = ErrorBody),
     )
 )]
 async fn add_selection(

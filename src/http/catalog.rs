@@ -256,6 +256,7 @@ async fn datasets(
         (status = BAD_REQUEST, body = ErrorBody),
         (status = UNAUTHORIZED, body = ErrorBody), (status = FORBIDDEN, body = ErrorBody),
         (status = UNPROCESSABLE_ENTITY, description = "The query cannot be read or names an unknown field", body = ErrorBody),
+        (status = SERVICE_UNAVAILABLE, description = "The query ran longer than `[database] statement_timeout`, or the catalog is busy (see Retry-After)", body = ErrorBody),
     )
 )]
 async fn search_objects(
@@ -289,6 +290,7 @@ async fn search_objects(
         (status = BAD_REQUEST, body = ErrorBody),
         (status = UNAUTHORIZED, body = ErrorBody), (status = FORBIDDEN, body = ErrorBody),
         (status = UNPROCESSABLE_ENTITY, description = "The query cannot be read or names an unknown field", body = ErrorBody),
+        (status = SERVICE_UNAVAILABLE, description = "The query ran longer than `[database] statement_timeout`, or the catalog is busy (see Retry-After)", body = ErrorBody),
     )
 )]
 async fn summary(

@@ -1,6 +1,7 @@
-//! Storage tiers (DESIGN §4): an online storage serves its files as they are; a nearline storage restores
-//! them first into a bounded cache, checking their checksum on the way. Local folders now; the same
-//! operations would take an object store.
+//! Storage tiers: an online storage serves its files as they are; a nearline storage restores them first
+//! into a bounded cache, checking their checksum on the way. Local folders now; the same operations would
+//! take an object store. Files are only ever opened inside their folder ([`open_within`]): a symbolic
+//! link swapped in after the import cannot lead a download or a restore out of it.
 
 mod digest;
 
@@ -92,27 +93,52 @@ impl LocalStorage {
         i64::try_from(self.config.cache_bytes).unwrap_or(i64::MAX)
     }
 
-    /// Where a restored copy of an order file goes: `<cache_dir>/<order>/<file>`.
-    pub fn cache_path(&self, order_id: i64, file_id: i64) -> PathBuf {
-        let cache = self
-            .config
+    /// The folder of the nearline cache.
+    pub fn cache_dir(&self) -> PathBuf {
+        self.config
             .cache_dir
             .clone()
-            .unwrap_or_else(|| self.config.root.join(".cache"));
-        cache.join(order_id.to_string()).join(file_id.to_string())
+            .unwrap_or_else(|| self.config.root.join(".cache"))
     }
 
-    /// An online file: it must be there, with its size.
+    /// Where a restored copy of an order file goes: `<cache_dir>/<order>/<file>`.
+    pub fn cache_path(&self, order_id: i64, file_id: i64) -> PathBuf {
+        self.cache_dir()
+            .join(order_id.to_string())
+            .join(file_id.to_string())
+    }
+
+    /// Opens a file of this storage (its `file://` URI), never out of its root.
+    pub fn open(&self, uri: &str) -> std::io::Result<std::fs::File> {
+        open_within(&self.config.root, &local_path(uri))
+    }
+
+    /// Opens a restored copy, never out of the cache.
+    pub fn open_copy(&self, path: &Path) -> std::io::Result<std::fs::File> {
+        open_within(&self.cache_dir(), path)
+    }
+
+    /// An online file: it must be there, inside the root, with its size.
     pub async fn check(&self, uri: &str, size: Option<i64>) -> Result<(), StageError> {
-        let path = local_path(uri);
         let storage = self.name().to_owned();
-        let metadata = tokio::fs::metadata(&path)
-            .await
-            .map_err(|_| StageError::Missing {
-                storage: storage.clone(),
+        let (root, path) = (self.config.root.clone(), local_path(uri));
+        let opened = tokio::task::spawn_blocking(move || {
+            open_within(&root, &path)
+                .and_then(|file| file.metadata())
+                .map_err(|error| (path, error))
+        })
+        .await
+        .map_err(|e| StageError::Io(format!("check worker failed: {e}")))?;
+        match opened {
+            Ok(metadata) => check_size(&storage, size, metadata.len()),
+            Err((path, error)) if error.kind() == std::io::ErrorKind::PermissionDenied => {
+                Err(StageError::Io(format!("{}: {error}", path.display())))
+            }
+            Err((path, _)) => Err(StageError::Missing {
+                storage,
                 path: path.display().to_string(),
-            })?;
-        check_size(&storage, size, metadata.len())
+            }),
+        }
     }
 
     /// A nearline file: copied into the cache at `dest` with its checksum checked; nothing is left at
@@ -132,8 +158,9 @@ impl LocalStorage {
         let source = local_path(uri);
         let dest = dest.to_path_buf();
         let storage = self.name().to_owned();
+        let root = self.config.root.clone();
         tokio::task::spawn_blocking(move || {
-            restore_blocking(&storage, &source, &dest, size, digest)
+            restore_blocking(&storage, (&root, &source), &dest, size, digest)
         })
         .await
         .map_err(|e| StageError::Io(format!("restore worker failed: {e}")))?
@@ -153,19 +180,26 @@ fn check_size(storage: &str, expected: Option<i64>, actual: u64) -> Result<(), S
     }
 }
 
+/// Copies `source` (inside `root`) to `dest`, hashing it.
 fn restore_blocking(
     storage: &str,
-    source: &Path,
+    (root, source): (&Path, &Path),
     dest: &Path,
     size: Option<i64>,
     digest: Option<Digest>,
 ) -> Result<(), StageError> {
-    if !source.is_file() {
-        return Err(StageError::Missing {
-            storage: storage.to_owned(),
-            path: source.display().to_string(),
-        });
-    }
+    let input = match open_within(root, source) {
+        Ok(input) if input.metadata().is_ok_and(|m| m.is_file()) => input,
+        Err(error) if error.kind() == std::io::ErrorKind::PermissionDenied => {
+            return Err(StageError::Io(format!("{}: {error}", source.display())));
+        }
+        _ => {
+            return Err(StageError::Missing {
+                storage: storage.to_owned(),
+                path: source.display().to_string(),
+            });
+        }
+    };
     let folder = dest
         .parent()
         .ok_or_else(|| StageError::Io(format!("no folder for {}", dest.display())))?;
@@ -173,7 +207,7 @@ fn restore_blocking(
         .map_err(|e| StageError::Io(format!("cannot create {}: {e}", folder.display())))?;
     let partial = dest.with_extension("partial");
     let copied = copy_hashing(
-        source,
+        (input, source),
         &partial,
         digest.as_ref().map(|d| d.algorithm.as_str()),
     );
@@ -198,14 +232,13 @@ fn restore_blocking(
 }
 
 fn copy_hashing(
-    source: &Path,
+    (mut input, source): (std::fs::File, &Path),
     dest: &Path,
     algorithm: Option<&str>,
 ) -> Result<(u64, Option<String>), StageError> {
     use std::io::{Read, Write};
     let io =
         |e: std::io::Error| StageError::Io(format!("copy of {} failed: {e}", source.display()));
-    let mut input = std::fs::File::open(source).map_err(io)?;
     let mut output = std::fs::File::create(dest).map_err(io)?;
     let mut hasher = algorithm.and_then(digest::Hasher::new);
     let mut buffer = vec![0u8; 256 * 1024];
@@ -223,6 +256,36 @@ fn copy_hashing(
     }
     output.sync_all().map_err(io)?;
     Ok((written, hasher.map(digest::Hasher::finish)))
+}
+
+/// Opens `path` for reading, only if it is inside `folder` once every symbolic link is resolved (links that
+/// stay inside are fine). The last component is opened without following a link, and the file actually
+/// opened is looked up again (`/proc/self/fd`), so a link swapped in between the check and the open is
+/// caught too. Outside: `PermissionDenied`, saying so.
+pub fn open_within(folder: &Path, path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::OpenOptionsExt;
+    let folder = folder.canonicalize()?;
+    let outside = || {
+        std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            format!("leads out of its folder {}", folder.display()),
+        )
+    };
+    let resolved = path.canonicalize()?;
+    if !resolved.starts_with(&folder) {
+        return Err(outside());
+    }
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&resolved)?;
+    if let Ok(opened) = std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd()))
+        && !opened.starts_with(&folder)
+    {
+        return Err(outside());
+    }
+    Ok(file)
 }
 
 /// The path of a `file://` URI (or a plain path).

@@ -89,3 +89,40 @@ async fn nearline_files_are_restored_with_their_checksum_checked() {
         .unwrap_err();
     assert!(matches!(error, StageError::Missing { .. }), "{error}");
 }
+
+#[test]
+fn files_open_only_inside_their_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    std::fs::create_dir_all(root.join("sub")).unwrap();
+    std::fs::write(root.join("sub/inside.dat"), b"in").unwrap();
+    std::fs::write(dir.path().join("outside.dat"), b"out").unwrap();
+    std::os::unix::fs::symlink(dir.path().join("outside.dat"), root.join("out.dat")).unwrap();
+    std::os::unix::fs::symlink(root.join("sub/inside.dat"), root.join("in.dat")).unwrap();
+    std::os::unix::fs::symlink(dir.path(), root.join("up")).unwrap();
+    assert!(open_within(&root, &root.join("sub/inside.dat")).is_ok());
+    assert!(
+        open_within(&root, &root.join("in.dat")).is_ok(),
+        "a link inside"
+    );
+    for escape in [
+        root.join("out.dat"),
+        root.join("up/outside.dat"),
+        root.join("../outside.dat"),
+    ] {
+        let error = open_within(&root, &escape).unwrap_err();
+        assert_eq!(
+            error.kind(),
+            std::io::ErrorKind::PermissionDenied,
+            "{}",
+            escape.display()
+        );
+        assert!(error.to_string().contains("leads out of its folder"));
+    }
+    assert_eq!(
+        open_within(&root, &root.join("none.dat"))
+            .unwrap_err()
+            .kind(),
+        std::io::ErrorKind::NotFound
+    );
+}

@@ -11,6 +11,7 @@ pub mod orders;
 mod postgres;
 mod sqlite;
 pub mod suborders;
+pub mod timed;
 
 use std::sync::Arc;
 
@@ -62,7 +63,19 @@ pub enum StoreError {
     Sqlx(#[from] sqlx::Error),
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error(
+        "The catalog query ran longer than {}s and was stopped: narrow it (fewer terms, fewer wildcards) \
+         or try again later",
+        .0.as_secs_f64()
+    )]
+    QueryTimeout(std::time::Duration),
+    #[error("The catalog is busy with other queries: try again in a few seconds")]
+    Busy,
 }
+
+/// How long a statement running a user's catalog query may take by default (`[database]
+/// statement_timeout`).
+pub const DEFAULT_STATEMENT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// What every backend provides: its pool, how a writing transaction starts, its migrations.
 #[async_trait]
@@ -70,6 +83,9 @@ pub trait Database: Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
     fn pool(&self) -> &AnyPool;
+
+    /// Where users' catalog queries run, each statement bounded in time (`timed`).
+    fn queries(&self) -> &timed::QueryPool;
 
     /// Begins a transaction that is going to write. On SQLite it takes the write lock at once
     /// (`BEGIN IMMEDIATE`): a deferred transaction that reads then writes fails with SQLITE_BUSY under
@@ -85,6 +101,7 @@ pub trait Database: Send + Sync + 'static {
     }
 
     async fn close(&self) {
+        self.queries().close().await;
         self.pool().close().await;
     }
 }
@@ -97,12 +114,25 @@ pub trait Store:
 
 impl<T: Database + JobStore + CatalogStore + BasketStore + OrderStore + AdminStore> Store for T {}
 
-/// Opens the database a URL names (`sqlite://...` creates the file; `postgres://...`), without migrating.
+/// Opens the database a URL names (`sqlite://...` creates the file; `postgres://...`), without migrating;
+/// users' catalog queries stopped after [`DEFAULT_STATEMENT_TIMEOUT`].
 pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    connect_with(url, DEFAULT_STATEMENT_TIMEOUT).await
+}
+
+/// The same, users' catalog queries stopped after `statement_timeout`.
+pub async fn connect_with(
+    url: &str,
+    statement_timeout: std::time::Duration,
+) -> Result<Arc<dyn Store>, StoreError> {
     sqlx::any::install_default_drivers();
     match Backend::of_url(url) {
-        Some(Backend::Sqlite) => Ok(Arc::new(sqlite::SqliteStore::connect(url).await?)),
-        Some(Backend::Postgres) => Ok(Arc::new(postgres::PostgresStore::connect(url).await?)),
+        Some(Backend::Sqlite) => Ok(Arc::new(
+            sqlite::SqliteStore::connect(url, statement_timeout).await?,
+        )),
+        Some(Backend::Postgres) => Ok(Arc::new(
+            postgres::PostgresStore::connect(url, statement_timeout).await?,
+        )),
         None => Err(StoreError::UnsupportedUrl(url.to_owned())),
     }
 }

@@ -11,6 +11,7 @@ use super::basket::BasketStore;
 use super::catalog::CatalogStore;
 use super::jobs::{JobStore, LeasedJob, lease_job_with};
 use super::orders::OrderStore;
+use super::timed::QueryPool;
 use super::{Backend, Database, StoreError, Tx};
 use crate::time::Timestamp;
 
@@ -18,10 +19,14 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 
 pub struct PostgresStore {
     pool: AnyPool,
+    queries: QueryPool,
 }
 
 impl PostgresStore {
-    pub async fn connect(url: &str) -> Result<PostgresStore, StoreError> {
+    pub async fn connect(
+        url: &str,
+        statement_timeout: Duration,
+    ) -> Result<PostgresStore, StoreError> {
         let options = AnyConnectOptions::from_str(url)?;
         let pool = AnyPoolOptions::new()
             .max_connections(16)
@@ -41,7 +46,8 @@ impl PostgresStore {
             })
             .connect_with(options)
             .await?;
-        Ok(PostgresStore { pool })
+        let queries = QueryPool::postgres(url, statement_timeout)?;
+        Ok(PostgresStore { pool, queries })
     }
 }
 
@@ -53,6 +59,10 @@ impl Database for PostgresStore {
 
     fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    fn queries(&self) -> &QueryPool {
+        &self.queries
     }
 
     async fn begin_write(&self) -> Result<Tx, StoreError> {

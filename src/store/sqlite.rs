@@ -12,6 +12,7 @@ use super::basket::BasketStore;
 use super::catalog::CatalogStore;
 use super::jobs::{JobStore, LeasedJob, lease_job_with};
 use super::orders::OrderStore;
+use super::timed::QueryPool;
 use super::{Backend, Database, StoreError, Tx};
 use crate::time::Timestamp;
 
@@ -19,10 +20,14 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 
 pub struct SqliteStore {
     pool: AnyPool,
+    queries: QueryPool,
 }
 
 impl SqliteStore {
-    pub async fn connect(url: &str) -> Result<SqliteStore, StoreError> {
+    pub async fn connect(
+        url: &str,
+        statement_timeout: Duration,
+    ) -> Result<SqliteStore, StoreError> {
         let (path, params) = split_url(url);
         if let Some(folder) = Path::new(path)
             .parent()
@@ -59,7 +64,8 @@ impl SqliteStore {
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options)
             .await?;
-        Ok(SqliteStore { pool })
+        let queries = QueryPool::sqlite(&url, statement_timeout)?;
+        Ok(SqliteStore { pool, queries })
     }
 }
 
@@ -83,6 +89,10 @@ impl Database for SqliteStore {
 
     fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    fn queries(&self) -> &QueryPool {
+        &self.queries
     }
 
     async fn begin_write(&self) -> Result<Tx, StoreError> {

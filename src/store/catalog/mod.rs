@@ -3,15 +3,16 @@
 mod summary;
 mod write;
 
-use summary::scoped;
+use summary::{SUMMARY_KINDS, scoped, summary_row, summary_statement};
 pub use summary::{counter_list, read_counters, summary_in};
 
 use std::collections::HashMap;
 
 use async_trait::async_trait;
 use sqlx::any::AnyArguments;
-use sqlx::{Any, AssertSqlSafe, Row};
+use sqlx::{Any, AssertSqlSafe};
 
+use super::timed::{Cell, Kind};
 use super::{Backend, Database, StoreError};
 use crate::domain::files::{Checksum, DataType};
 use crate::domain::query::sql::{Condition, SqlParam, ValueType};
@@ -310,10 +311,8 @@ pub trait CatalogStore: Database {
     ) -> Result<i64, StoreError> {
         let (sql, params) = scoped(condition, dataset.as_slice());
         let sql = format!("SELECT COUNT(*) FROM data_objects o WHERE {sql}");
-        let row = bind_params(sqlx::query(AssertSqlSafe(sql)), &params)
-            .fetch_one(self.pool())
-            .await?;
-        Ok(row.try_get(0)?)
+        let rows = self.queries().rows(&sql, &params, &[Kind::Int]).await?;
+        Ok(rows.first().map_or(0, |row| row[0].int()))
     }
 
     /// A page of the objects matching `condition`, in id order.
@@ -335,10 +334,8 @@ pub trait CatalogStore: Database {
             params.len() - 1,
             params.len()
         );
-        let rows = bind_params(sqlx::query(AssertSqlSafe(sql)), &params)
-            .fetch_all(self.pool())
-            .await?;
-        rows.iter().map(ObjectRow::from_row_any).collect()
+        let rows = self.queries().rows(&sql, &params, &OBJECT_KINDS).await?;
+        Ok(rows.into_iter().map(ObjectRow::from_cells).collect())
     }
 
     /// (id, ipId, providerId) of the objects of a dataset matching `condition` with an id above `after`,
@@ -359,12 +356,16 @@ pub trait CatalogStore: Database {
             params.len() - 1,
             params.len()
         );
-        let rows = bind_params(sqlx::query(AssertSqlSafe(sql)), &params)
-            .fetch_all(self.pool())
-            .await?;
-        rows.iter()
-            .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)))
-            .collect()
+        let kinds = [Kind::Int, Kind::Text, Kind::Text];
+        let rows = self.queries().rows(&sql, &params, &kinds).await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let mut cells = row.into_iter();
+                let mut next = || cells.next().expect("three columns");
+                (next().int(), next().text(), next().text())
+            })
+            .collect())
     }
 
     async fn files_of(&self, object_ids: &[i64]) -> Result<Vec<FileRow>, StoreError> {
@@ -409,15 +410,39 @@ pub trait CatalogStore: Database {
         datasets: &[i64],
         use_totals: bool,
     ) -> Result<Vec<SummaryRow>, StoreError> {
-        let mut conn = self.pool().acquire().await?;
-        summary_in(&mut conn, condition, datasets, use_totals).await
+        let (sql, params) = summary_statement(condition, datasets, use_totals);
+        let rows = self.queries().rows(&sql, &params, &SUMMARY_KINDS).await?;
+        Ok(rows.iter().map(|row| summary_row(row)).collect())
     }
 }
 
+/// The columns of an object row, in `ObjectRow` order.
+const OBJECT_KINDS: [Kind; 9] = [
+    Kind::Int,
+    Kind::Text,
+    Kind::Text,
+    Kind::Text,
+    Kind::Text,
+    Kind::Text,
+    Kind::Int,
+    Kind::Int,
+    Kind::Text,
+];
+
 impl ObjectRow {
-    fn from_row_any(row: &sqlx::any::AnyRow) -> Result<ObjectRow, StoreError> {
-        Ok(<ObjectRow as sqlx::FromRow<sqlx::any::AnyRow>>::from_row(
-            row,
-        )?)
+    fn from_cells(row: Vec<Cell>) -> ObjectRow {
+        let mut cells = row.into_iter();
+        let mut next = || cells.next().expect("nine columns");
+        ObjectRow {
+            id: next().int(),
+            ip_id: next().text(),
+            provider_id: next().text(),
+            label: next().text(),
+            dataset_ip_id: next().text(),
+            dataset_label: next().text(),
+            creation_date: next().int(),
+            last_update: next().int(),
+            properties: next().text(),
+        }
     }
 }

@@ -6,6 +6,7 @@ use sqlx::{AssertSqlSafe, Row};
 use super::{Counters, SummaryRow, bind_params, counter_columns};
 use crate::domain::query::sql::{Condition, SqlParam};
 use crate::store::StoreError;
+use crate::store::timed::{Cell, Kind};
 
 /// The query's condition, restricted to some datasets when given (none: every dataset), and the
 /// parameters for it.
@@ -23,13 +24,12 @@ pub(super) fn scoped(condition: &Condition, datasets: &[i64]) -> (String, Vec<Sq
     (sql, params)
 }
 
-/// `CatalogStore::summary` on a given connection (inside a transaction).
-pub async fn summary_in(
-    conn: &mut sqlx::AnyConnection,
+/// The statement of a summary, and its parameters.
+pub(super) fn summary_statement(
     condition: &Condition,
     datasets: &[i64],
     use_totals: bool,
-) -> Result<Vec<SummaryRow>, StoreError> {
+) -> (String, Vec<SqlParam>) {
     let (sql, params) = scoped(condition, datasets);
     let table = if use_totals && condition.dataset_and_date_only {
         "object_totals"
@@ -43,18 +43,40 @@ pub async fn summary_in(
         "SELECT o.dataset_id, {} FROM {table} o WHERE {sql} GROUP BY o.dataset_id ORDER BY o.dataset_id",
         sums.join(", ")
     );
+    (sql, params)
+}
+
+/// The columns a summary reads back: the dataset and its nine counters.
+pub(super) const SUMMARY_KINDS: [Kind; 10] = [Kind::Int; 10];
+
+pub(super) fn summary_row(cells: &[Cell]) -> SummaryRow {
+    let mut counters = [0i64; 9];
+    for (n, counter) in counters.iter_mut().enumerate() {
+        *counter = cells[n + 1].int();
+    }
+    SummaryRow {
+        dataset_id: cells[0].int(),
+        counters,
+    }
+}
+
+/// `CatalogStore::summary` on a given connection (inside a transaction: the basket's recounts, of
+/// queries that already ran within the statement timeout).
+pub async fn summary_in(
+    conn: &mut sqlx::AnyConnection,
+    condition: &Condition,
+    datasets: &[i64],
+    use_totals: bool,
+) -> Result<Vec<SummaryRow>, StoreError> {
+    let (sql, params) = summary_statement(condition, datasets, use_totals);
     let rows = bind_params(sqlx::query(AssertSqlSafe(sql)), &params)
         .fetch_all(conn)
         .await?;
     rows.iter()
         .map(|row| {
-            let mut counters = [0i64; 9];
-            for (n, counter) in counters.iter_mut().enumerate() {
-                *counter = row.try_get(n + 1)?;
-            }
             Ok(SummaryRow {
                 dataset_id: row.try_get(0)?,
-                counters,
+                counters: read_counters(row, 1)?,
             })
         })
         .collect()

@@ -148,3 +148,89 @@ async fn what_the_basket_accepts_expands_and_what_would_not_is_refused_at_once()
         assert_eq!(response.status(), 422, "{body}");
     }
 }
+
+/// An app whose users' catalog queries may run `timeout`, on a generated catalog of 3,000 objects.
+async fn app_with_statement_timeout(timeout: std::time::Duration) -> crate::helpers::TestApp {
+    use regards_order::catalog::generate::{GenerateOptions, generate};
+    let app =
+        crate::helpers::spawn_app_with(|config| config.database.statement_timeout = timeout).await;
+    let options = GenerateOptions {
+        out: app.data_dir().join("archive"),
+        datasets: 1,
+        objects: 3000,
+        files_per_object: 1,
+        file_size: 0,
+        nearline_share: 0.0,
+        seed: 3,
+    };
+    generate(&options, |_| {}).unwrap();
+    super::fixture::import_folder(&app, &app.data_dir().join("archive/stac")).await;
+    app
+}
+
+/// A hundred wildcard terms over every object's platform: within the budget, but slow.
+fn slow_query() -> String {
+    (0..100)
+        .map(|i| format!("platform:*{i}*z*"))
+        .collect::<Vec<_>>()
+        .join(" OR ")
+}
+
+#[tokio::test]
+async fn a_query_past_the_statement_timeout_is_stopped_with_a_503() {
+    let app = app_with_statement_timeout(std::time::Duration::from_millis(1)).await;
+    for path in ["/catalog/search", "/catalog/summary"] {
+        let response = app
+            .get_as(&app.user_token(), path, &[("q", &slow_query())])
+            .await;
+        assert_eq!(response.status(), 503, "{path}");
+        assert_eq!(response.headers()["retry-after"], "10");
+        let body: Value = response.json().await.unwrap();
+        let message = body["messages"][0].as_str().unwrap();
+        assert!(
+            message.contains("ran longer than 0.001s and was stopped"),
+            "{message}"
+        );
+    }
+    let response = add(
+        &app,
+        &app.user_token(),
+        &json!({"selectAllOpenSearchRequest": slow_query()}).to_string(),
+    )
+    .await;
+    assert_eq!(response.status(), 503);
+    assert_eq!(app.get("/health").await.status(), 200);
+}
+
+#[tokio::test]
+async fn slow_queries_at_once_never_take_the_connections_health_needs() {
+    let app = app_with_statement_timeout(std::time::Duration::from_millis(500)).await;
+    let token = app.user_token();
+    let q = slow_query();
+    let query = [("q", q.as_str())];
+    let slow: Vec<_> = (0..8)
+        .map(|_| app.get_as(&token, "/catalog/summary", &query))
+        .collect();
+    let health = async {
+        let mut statuses = Vec::new();
+        for _ in 0..5 {
+            let started = std::time::Instant::now();
+            let status = app.get("/health").await.status();
+            statuses.push((
+                status.as_u16(),
+                started.elapsed() < std::time::Duration::from_secs(1),
+            ));
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        statuses
+    };
+    let (answers, statuses) = tokio::join!(futures::future::join_all(slow), health);
+    assert!(statuses.iter().all(|s| *s == (200, true)), "{statuses:?}");
+    for answer in answers {
+        assert!(
+            [200, 503].contains(&answer.status().as_u16()),
+            "{}",
+            answer.status()
+        );
+    }
+}

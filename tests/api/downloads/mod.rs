@@ -4,6 +4,7 @@ mod external;
 mod files;
 mod metalink;
 mod names;
+mod symlinks;
 mod zip;
 mod zip64;
 
