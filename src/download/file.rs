@@ -15,6 +15,7 @@ use crate::app::AppState;
 use crate::domain::order::FileState;
 use crate::domain::ranges::{ByteRange, RangeRequest, parse_range};
 use crate::error::AppError;
+use crate::outbound::FetchError;
 use crate::store::suborders::OrderFileRow;
 
 /// Read buffer of a single-file download.
@@ -182,7 +183,9 @@ async fn unreadable(state: &AppState, file: &OrderFileRow, reason: &str) -> AppE
     }
 }
 
-/// An external file, fetched from its URL as it is sent (the `Range` passed on).
+/// An external file, fetched from its URL as it is sent (the `Range` passed on) through the client of
+/// external files (private addresses refused, docs/ARCHITECTURE.md). A failure before the first byte is
+/// a DOWNLOAD_ERROR: 504 on a timeout, 502 otherwise.
 async fn external(
     state: &AppState,
     file: &OrderFileRow,
@@ -190,48 +193,42 @@ async fn external(
     range: Option<&str>,
     recording: Recording,
 ) -> Result<Response, AppError> {
-    let mut request = state.http.get(url);
-    if let Some(range) = range {
-        request = request.header(header::RANGE, range);
-    }
-    let upstream = match request.send().await {
-        Ok(upstream) if upstream.status().is_success() => upstream,
-        Ok(upstream) => {
-            return Err(unreadable(
-                state,
-                file,
-                &format!("{url} answered {}", upstream.status()),
-            )
-            .await);
+    let shown = crate::app::redact(url);
+    let upstream = match state.http.external_files.get(url, range).await {
+        Ok(upstream) => upstream,
+        Err(error) => {
+            let timed_out = matches!(error, FetchError::TimedOut(_));
+            let reason = match error {
+                FetchError::Status(status) => format!("{shown} answered {status}"),
+                other => format!("{shown}: {other}"),
+            };
+            return Err(match unreadable(state, file, &reason).await {
+                AppError::BadGateway(message) if timed_out => AppError::GatewayTimeout(message),
+                other => other,
+            });
         }
-        Err(error) => return Err(unreadable(state, file, &format!("{url}: {error}")).await),
     };
-    let status = upstream.status();
+    let status = upstream.status;
     let size = upstream
-        .content_length()
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|length| length.to_str().ok()?.parse::<u64>().ok())
         .or(file.size.map(|s| s.max(0) as u64))
         .unwrap_or(0);
     let mut builder = base_headers(file, size)?.status(status.as_u16());
     for name in [header::CONTENT_LENGTH, header::CONTENT_RANGE] {
-        if let Some(value) = upstream.headers().get(&name) {
+        if let Some(value) = upstream.headers.get(&name) {
             builder = builder.header(name, value.clone());
         }
     }
-    let whole = status == reqwest::StatusCode::OK;
-    let stream = upstream.bytes_stream();
-    let body = if whole {
-        Body::from_stream(counted(
-            state,
-            file,
-            ByteRange {
-                start: 0,
-                end: size,
-            },
-            Box::pin(stream),
-            recording,
-        ))
+    let body = if status == reqwest::StatusCode::OK {
+        let whole = ByteRange {
+            start: 0,
+            end: size,
+        };
+        Body::from_stream(counted(state, file, whole, upstream.body, recording))
     } else {
-        Body::from_stream(stream)
+        Body::from_stream(upstream.body)
     };
     builder.body(body).map_err(|e| AppError::Internal(e.into()))
 }

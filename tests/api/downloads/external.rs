@@ -11,7 +11,7 @@ use serde_json::json;
 
 use super::get;
 use crate::catalog::fixture::{collection, import_folder, item};
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, spawn_app_with};
 use crate::orders::{files_in, id_of, order_of};
 
 const SIZE: usize = 100_000;
@@ -67,7 +67,8 @@ async fn external_server() -> (String, Arc<AtomicUsize>) {
 /// A catalog with one dataset `ext`: `ext-1` on the server above, `ext-2` on its broken path.
 async fn app_with_external_files() -> (TestApp, Arc<AtomicUsize>) {
     let (server, served) = external_server().await;
-    let app = spawn_app().await;
+    let app =
+        spawn_app_with(|config| config.http_client.allow_hosts = vec!["127.0.0.1".into()]).await;
     let folder = app.data_dir().join("stac-external");
     std::fs::create_dir_all(&folder).unwrap();
     let lines = [
