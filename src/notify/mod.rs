@@ -59,10 +59,10 @@ impl Mailer {
                     .context("cannot write the mail to the outbox")?;
             }
             Mailer::Smtp(transport) => {
-                transport
-                    .send(message)
-                    .await
-                    .context("cannot deliver the mail to the SMTP server")?;
+                // lettre's message already carries its causes.
+                transport.send(message).await.map_err(|error| {
+                    anyhow::anyhow!("cannot deliver the mail to the SMTP server: {error}")
+                })?;
             }
         }
         Ok(())

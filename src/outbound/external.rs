@@ -4,6 +4,7 @@
 
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt, TryStreamExt};
@@ -39,8 +40,15 @@ pub enum FetchError {
     Status(StatusCode),
 }
 
-impl FetchError {
-    fn from_reqwest(error: reqwest::Error) -> FetchError {
+/// Timeouts as the messages name them.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Timeouts {
+    pub connect: Duration,
+    pub read: Duration,
+}
+
+impl Timeouts {
+    fn error(&self, error: reqwest::Error) -> FetchError {
         let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&error);
         while let Some(current) = source {
             if let Some(refused) = current.downcast_ref::<Refused>() {
@@ -48,11 +56,20 @@ impl FetchError {
             }
             source = current.source();
         }
-        if error.is_timeout() {
-            FetchError::TimedOut(describe(error))
-        } else {
-            FetchError::Failed(describe(error))
+        if !error.is_timeout() {
+            return FetchError::Failed(describe(error));
         }
+        FetchError::TimedOut(if error.is_connect() {
+            format!(
+                "no connection within {:?} (http_client.connect_timeout)",
+                self.connect
+            )
+        } else {
+            format!(
+                "nothing received for {:?} (http_client.read_timeout)",
+                self.read
+            )
+        })
     }
 }
 
@@ -76,6 +93,7 @@ fn describe(error: reqwest::Error) -> String {
 pub struct ExternalFiles {
     pub(super) client: reqwest::Client,
     pub(super) guard: Arc<AddressGuard>,
+    pub(super) timeouts: Timeouts,
 }
 
 impl ExternalFiles {
@@ -89,7 +107,7 @@ impl ExternalFiles {
             if let Some(range) = range {
                 request = request.header(RANGE, range);
             }
-            let response = request.send().await.map_err(FetchError::from_reqwest)?;
+            let response = request.send().await.map_err(|e| self.timeouts.error(e))?;
             let status = response.status();
             if status.is_redirection()
                 && let Some(next) = redirect_target(&url, response.headers())
@@ -100,7 +118,7 @@ impl ExternalFiles {
             if !status.is_success() {
                 return Err(FetchError::Status(status));
             }
-            return first_chunk_read(response).await;
+            return self.first_chunk_read(response).await;
         }
         Err(FetchError::Failed(format!(
             "more than {MAX_REDIRECTS} redirects"
@@ -108,23 +126,32 @@ impl ExternalFiles {
     }
 }
 
+impl ExternalFiles {
+    async fn first_chunk_read(
+        &self,
+        mut response: reqwest::Response,
+    ) -> Result<Fetched, FetchError> {
+        let first = response
+            .chunk()
+            .await
+            .map_err(|error| self.timeouts.error(error))?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let timeouts = self.timeouts;
+        let rest = response
+            .bytes_stream()
+            .map_err(move |error| std::io::Error::other(timeouts.error(error)));
+        let body = futures::stream::iter(first.map(Ok)).chain(rest);
+        Ok(Fetched {
+            status,
+            headers,
+            body: Box::pin(body),
+        })
+    }
+}
+
 fn redirect_target(from: &Url, headers: &HeaderMap) -> Option<Url> {
     let location = headers.get(LOCATION)?.to_str().ok()?;
     let next = from.join(location).ok()?;
     matches!(next.scheme(), "http" | "https").then_some(next)
-}
-
-async fn first_chunk_read(mut response: reqwest::Response) -> Result<Fetched, FetchError> {
-    let first = response.chunk().await.map_err(FetchError::from_reqwest)?;
-    let status = response.status();
-    let headers = response.headers().clone();
-    let rest = response
-        .bytes_stream()
-        .map_err(|error| std::io::Error::other(describe(error)));
-    let body = futures::stream::iter(first.map(Ok)).chain(rest);
-    Ok(Fetched {
-        status,
-        headers,
-        body: Box::pin(body),
-    })
 }

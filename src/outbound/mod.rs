@@ -45,7 +45,14 @@ impl HttpClients {
             .context("cannot build the HTTP client of external files")?;
         Ok(HttpClients {
             general,
-            external_files: ExternalFiles { client, guard },
+            external_files: ExternalFiles {
+                client,
+                guard,
+                timeouts: external::Timeouts {
+                    connect: config.connect_timeout,
+                    read: config.read_timeout,
+                },
+            },
         })
     }
 }
