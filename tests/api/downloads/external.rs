@@ -14,9 +14,9 @@ use crate::catalog::fixture::{collection, import_folder, item};
 use crate::helpers::{TestApp, spawn_app_with};
 use crate::orders::{files_in, id_of, order_of};
 
-const SIZE: usize = 100_000;
+pub const SIZE: usize = 100_000;
 
-fn content() -> Vec<u8> {
+pub fn content() -> Vec<u8> {
     (0..SIZE).map(|n| (n * 7 % 251) as u8).collect()
 }
 
@@ -94,7 +94,7 @@ async fn app_with_external_files() -> (TestApp, Arc<AtomicUsize>) {
     (app, served)
 }
 
-async fn file_of(app: &TestApp, order: i64, object: &str) -> i64 {
+pub async fn file_of(app: &TestApp, order: i64, object: &str) -> i64 {
     sqlx::query_scalar("SELECT id FROM order_files WHERE order_id = $1 AND object_ip_id IN (SELECT ip_id FROM data_objects WHERE provider_id = $2)")
         .bind(order)
         .bind(object)

@@ -3,6 +3,10 @@
 mod external;
 mod files;
 mod metalink;
+mod private_addresses;
+mod servers;
+mod timeouts;
+mod tls;
 mod zip;
 mod zip64;
 
