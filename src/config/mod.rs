@@ -146,13 +146,24 @@ fn default_restore_parallelism() -> u32 {
     4
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 pub struct MailConfig {
     pub from: String,
     /// Empty: mails are written as `.eml` files into `<data_dir>/outbox`.
     pub smtp_url: String,
     #[serde(deserialize_with = "duration::deserialize")]
     pub reminder_after: Duration,
+}
+
+/// The SMTP URL may hold a password: Debug hides it.
+impl std::fmt::Debug for MailConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MailConfig")
+            .field("from", &self.from)
+            .field("smtp_url", &crate::app::redact(&self.smtp_url))
+            .field("reminder_after", &self.reminder_after)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -236,3 +236,22 @@ fn the_http_client_keys_have_their_defaults_and_take_hosts_from_the_environment(
     let error = load(Some(file), &[], Flags::default()).unwrap_err();
     assert!(error.to_string().contains("must be positive"), "{error}");
 }
+
+#[test]
+fn passwords_in_urls_stay_out_of_debug_output() {
+    let env = [
+        (
+            "REGARDS_ORDER__MAIL__SMTP_URL",
+            "smtps://user:hunter2@mail.example.org",
+        ),
+        (
+            "HTTPS_PROXY",
+            "http://proxy-user:s3cret@proxy.example.org:3128",
+        ),
+    ];
+    let config = load(None, &env, Flags::default()).unwrap().config;
+    let shown = format!("{config:?}");
+    assert!(shown.contains("mail.example.org"), "{shown}");
+    assert!(!shown.contains("hunter2"), "{shown}");
+    assert!(!shown.contains("s3cret"), "{shown}");
+}
