@@ -39,6 +39,8 @@ impl AppState {
         bound: Option<SocketAddr>,
         clock: Clock,
     ) -> anyhow::Result<AppState> {
+        // First: a `ca_file` that cannot be used stops the start before the database is touched.
+        let http = crate::outbound::HttpClients::from_config(&config.http_client)?;
         let store = crate::store::connect(&config.database.url)
             .await
             .with_context(|| {
@@ -50,7 +52,6 @@ impl AppState {
         let mailer = Mailer::from_config(&config)?;
         let public_url = public_url(&config, bound);
         let storages = crate::storage::Storages::from_config(&config.storages);
-        let http = crate::outbound::HttpClients::from_config(&config.http_client)?;
         Ok(AppState {
             http,
             storages,

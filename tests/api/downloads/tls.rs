@@ -1,5 +1,6 @@
 //! External files over https: trusted through `[http_client] ca_file` (added to the web PKI roots), a
-//! 502 and DOWNLOAD_ERROR without it; a `ca_file` that cannot be used stops the start.
+//! 502 and DOWNLOAD_ERROR without it; a `ca_file` that cannot be used stops the start (before the
+//! database is touched).
 
 use std::io::{Cursor, Read};
 
@@ -121,4 +122,8 @@ async fn a_ca_file_that_cannot_be_used_stops_the_start() {
     std::fs::write(&garbled, "this is no certificate\n").unwrap();
     let error = open(garbled).await;
     assert!(error.contains("holds no certificate"), "{error}");
+    assert!(
+        !dir.path().join("data/regards-order.db").exists(),
+        "stopped before the database was created"
+    );
 }
