@@ -124,9 +124,8 @@ impl ExternalFiles {
             "more than {MAX_REDIRECTS} redirects"
         )))
     }
-}
 
-impl ExternalFiles {
+    /// Reads the first chunk now: a server that stalls after its headers times out here.
     async fn first_chunk_read(
         &self,
         mut response: reqwest::Response,
