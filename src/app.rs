@@ -79,16 +79,7 @@ fn public_url(config: &Config, bound: Option<SocketAddr>) -> String {
     format!("http://{addr}")
 }
 
-/// A database URL fit for logs: the password hidden.
-pub fn redact(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("***"));
-            parsed.to_string()
-        }
-        _ => url.to_owned(),
-    }
-}
+pub use crate::config::redact_url as redact;
 
 /// Serves HTTP on `listener` (when given) and runs `workers` job workers until `shutdown` fires; then
 /// lets in-flight requests finish and releases the jobs still leased.

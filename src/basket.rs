@@ -34,9 +34,8 @@ impl From<BasketError> for AppError {
             BasketError::Selection(SelectionError::Empty) => {
                 AppError::ExpectationFailed(error.to_string())
             }
-            BasketError::Selection(SelectionError::NoEngineType) | BasketError::Query(_) => {
-                AppError::unprocessable(error.to_string())
-            }
+            BasketError::Selection(SelectionError::NoEngineType | SelectionError::Query(_))
+            | BasketError::Query(_) => AppError::unprocessable(error.to_string()),
             BasketError::NotFound(message) => AppError::NotFound(message),
             BasketError::BadDate(message) => AppError::BadRequest(message),
             BasketError::Store(error) => error.into(),
@@ -268,13 +267,10 @@ async fn refresh(
                 rows::delete_dataset_selection(tx, basket_id, selection_id).await?;
             }
             [only] => {
-                rows::update_dataset_selection(
-                    tx,
-                    selection_id,
-                    &combine(&requests),
-                    &only.counters,
-                )
-                .await?
+                // Counted as its item, but checked as the order's expansion will read it.
+                let request = combine(&requests);
+                compiler.compile(&request)?;
+                rows::update_dataset_selection(tx, selection_id, &request, &only.counters).await?
             }
             _ => groups
                 .entry(combine(&requests))

@@ -14,6 +14,9 @@ use crate::config::StorageConfig;
 use crate::domain::files::{Checksum, DataType};
 use crate::store::NewFile;
 
+/// Part of the reason given for a local file outside every storage root.
+pub const OUTSIDE_ROOTS: &str = "is under no storage root";
+
 /// The configured storage roots, canonical, for telling which storage holds a local file.
 #[derive(Debug, Clone)]
 pub struct StorageRoots {
@@ -92,21 +95,47 @@ impl<'a> Resolver<'a> {
     }
 }
 
-/// Resolves one asset. `base` is the folder of the STAC file, for relative hrefs (none for HTTP imports).
+/// A catalog file made from an asset, and why its `file:checksum` was dropped, if it was.
+#[derive(Debug)]
+pub struct Resolved {
+    pub file: NewFile,
+    pub checksum_dropped: Option<String>,
+}
+
+/// Resolves one asset, or says why it must be skipped. `base` is the folder of the STAC file, for relative
+/// hrefs (none for HTTP imports). A checksum that cannot be read is dropped (a local file then gets its MD5
+/// computed), not the asset.
 pub fn resolve(
     asset: &AssetDoc,
     base: Option<&Path>,
     resolver: &mut Resolver,
-) -> Result<NewFile, String> {
+) -> Result<Resolved, String> {
     let data_type = match &asset.data_type {
         Some(name) => name.parse::<DataType>()?,
         None => DataType::from_stac_roles(&asset.roles),
     };
-    let checksum = asset
-        .checksum
-        .as_deref()
-        .map(Checksum::from_multihash)
-        .transpose()?;
+    let (checksum, checksum_dropped) = match &asset.checksum {
+        None | Some(serde_json::Value::Null) => (None, None),
+        Some(serde_json::Value::String(text)) => match Checksum::from_multihash(text) {
+            Ok(checksum) => (Some(checksum), None),
+            Err(reason) => (None, Some(reason)),
+        },
+        Some(other) => (None, Some(format!("file:checksum {other} is not a string"))),
+    };
+    let file = resolve_file(asset, data_type, checksum, base, resolver)?;
+    Ok(Resolved {
+        file,
+        checksum_dropped,
+    })
+}
+
+fn resolve_file(
+    asset: &AssetDoc,
+    data_type: DataType,
+    checksum: Option<Checksum>,
+    base: Option<&Path>,
+    resolver: &mut Resolver,
+) -> Result<NewFile, String> {
     let href = asset.href.trim();
     let (scheme, _) = href.split_once("://").unwrap_or(("", href));
     match scheme.to_ascii_lowercase().as_str() {
@@ -117,6 +146,7 @@ pub fn resolve(
                 .and_then(|mut segments| segments.next_back())
                 .filter(|name| !name.is_empty())
                 .map(percent_decode)
+                .map(|name| crate::domain::files::safe_name(&name))
                 .unwrap_or_else(|| asset.key.clone());
             Ok(NewFile {
                 asset_key: asset.key.clone(),
@@ -163,7 +193,7 @@ fn local_file(
     let roots = resolver.roots;
     let storage = roots.storage_of(&path).ok_or_else(|| {
         format!(
-            "file {} is under no storage root ({})",
+            "file {} {OUTSIDE_ROOTS} ({})",
             path.display(),
             roots.describe()
         )

@@ -294,7 +294,7 @@ mod tests {
         let path = a.path().join("stac").join(data["href"].as_str().unwrap());
         let (size, md5, crc32) = hash_file(&path).unwrap();
         assert_eq!(size, 1000);
-        assert_eq!(data["file:checksum"], format!("d510{md5}"));
+        assert_eq!(data["file:checksum"], format!("d50110{md5}"));
         assert_eq!(data["regards:crc32"], crc32);
         assert_eq!(item["assets"]["quicklook1"]["roles"], json!(["overview"]));
         assert_eq!(item["assets"]["quicklook2"]["roles"], json!(["visual"]));

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::assets::{Resolver, StorageRoots, resolve};
+use super::assets::{OUTSIDE_ROOTS, Resolver, StorageRoots, resolve};
 use super::ids;
 use super::stac::{CollectionDoc, Entity, ItemDoc};
 use crate::domain::query::sql::ValueType;
@@ -27,6 +27,7 @@ const ANALYZE_AFTER: u64 = 10_000;
 
 /// What an import did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct ImportReport {
     /// Data objects created.
     pub imported: u64,
@@ -36,23 +37,70 @@ pub struct ImportReport {
     pub rejected: u64,
     /// Collections read.
     pub datasets: u64,
-    /// Why items were rejected (the first 1000), each naming the item or its place.
+    /// Files of the objects written.
+    pub files: u64,
+    /// Assets skipped (their items are imported without them).
+    pub assets_skipped: u64,
+    /// Checksums that could not be read and were dropped (the file kept).
+    pub checksums_dropped: u64,
+    /// What went wrong (the first 1000 lines), each naming the item or its place: items rejected
+    /// (`… rejected: …`), assets skipped (`<item>: asset <key> skipped: <reason>`), checksums dropped.
     pub problems: Vec<String>,
+    /// Assets skipped because their file is under no storage root (to tell a misconfiguration).
+    #[serde(skip)]
+    pub outside_roots: u64,
 }
 
 impl ImportReport {
     pub fn summary_line(&self) -> String {
-        format!(
-            "imported {}, updated {}, rejected {} ({} datasets)",
-            self.imported, self.updated, self.rejected, self.datasets
-        )
+        let mut line = format!(
+            "imported {}, updated {}, rejected {} ({} datasets, {} files)",
+            self.imported, self.updated, self.rejected, self.datasets, self.files
+        );
+        if self.assets_skipped > 0 {
+            line.push_str(&format!(", {} assets skipped", self.assets_skipped));
+        }
+        if self.checksums_dropped > 0 {
+            line.push_str(&format!(", {} checksums dropped", self.checksums_dropped));
+        }
+        line
     }
 
     fn reject(&mut self, problem: String) {
         self.rejected += 1;
+        self.note(problem);
+    }
+
+    fn note(&mut self, line: String) {
         if self.problems.len() < MAX_PROBLEMS {
-            self.problems.push(problem);
+            self.problems.push(line);
         }
+    }
+
+    fn add_notes(&mut self, notes: ItemNotes) {
+        self.assets_skipped += notes.assets_skipped;
+        self.checksums_dropped += notes.checksums_dropped;
+        self.outside_roots += notes.outside_roots;
+        for line in notes.lines {
+            self.note(line);
+        }
+    }
+}
+
+/// What was left out of one item on its way in.
+#[derive(Debug, Default)]
+struct ItemNotes {
+    lines: Vec<String>,
+    assets_skipped: u64,
+    checksums_dropped: u64,
+    outside_roots: u64,
+}
+
+impl ItemNotes {
+    fn skip(&mut self, item: &str, key: &str, reason: &str) {
+        self.assets_skipped += 1;
+        self.lines
+            .push(format!("{item}: asset {key} skipped: {reason}"));
     }
 }
 
@@ -199,7 +247,9 @@ impl Importer {
         for result in prepared {
             match result {
                 Err(problem) => self.report.reject(problem),
-                Ok((object, kinds)) => {
+                Ok((object, kinds, notes)) => {
+                    self.report.add_notes(notes);
+                    self.report.files += object.files.len() as u64;
                     for (name, kind) in kinds {
                         let merged = match self.types.get(&name) {
                             Some(known) if *known == kind => continue,
@@ -255,27 +305,63 @@ impl Importer {
     }
 }
 
-/// An item as a data object, or why it cannot be one.
+/// An item ready to be written: its object, the types of its properties, what was left out of it.
+type Prepared = (NewObject, Vec<(String, ValueType)>, ItemNotes);
+
+/// An item as a data object with the files of its usable assets, the types of its properties, and what
+/// was left out (assets skipped, checksums dropped). An item with no usable asset is still an object.
 fn prepare(
     pending: &Pending,
     dataset_id: i64,
     resolver: &mut Resolver,
     tenant: &str,
-) -> Result<(NewObject, Vec<(String, ValueType)>), String> {
+) -> Result<Prepared, String> {
     let item = &pending.item;
+    let name = format!("{}: {}", pending.origin, item.id);
+    let mut notes = ItemNotes::default();
+    for (key, reason) in &item.unreadable_assets {
+        notes.skip(&name, key, reason);
+    }
     let mut files = Vec::with_capacity(item.assets.len());
     for asset in &item.assets {
-        let file = resolve(asset, pending.base.as_deref(), resolver).map_err(|reason| {
-            format!(
-                "{}: item {:?} rejected: asset {:?}: {reason}",
-                pending.origin, item.id, asset.key
-            )
-        })?;
-        files.push(file);
+        match resolve(asset, pending.base.as_deref(), resolver) {
+            Ok(resolved) => {
+                if let Some(reason) = resolved.checksum_dropped {
+                    notes.checksums_dropped += 1;
+                    notes.lines.push(format!(
+                        "{name}: asset {}: checksum dropped: {reason}",
+                        asset.key
+                    ));
+                }
+                files.push(resolved.file);
+            }
+            Err(reason) => {
+                if reason.contains(OUTSIDE_ROOTS) {
+                    notes.outside_roots += 1;
+                }
+                notes.skip(&name, &asset.key, &reason);
+            }
+        }
     }
+    let (values, kinds) = typed_values(&item.properties);
+    let object = NewObject {
+        ip_id: ids::object_ip_id(tenant, &item.collection, &item.id),
+        provider_id: item.id.clone(),
+        label: label_of(item),
+        dataset_id,
+        properties: Value::Object(item.properties.clone()).to_string(),
+        tags: tags_of(item),
+        values,
+        files,
+    };
+    Ok((object, kinds, notes))
+}
+
+/// The queryable values of an item's properties, and the type of each property name.
+fn typed_values(properties: &Map<String, Value>) -> (Vec<PropertyValue>, Vec<(String, ValueType)>) {
     let mut values = Vec::new();
     let mut kinds = Vec::new();
-    for (name, value) in &item.properties {
+    for (name, value) in properties {
         property_values(name, value, &mut values, &mut kinds);
     }
     kinds.sort_by(|a, b| a.0.cmp(&b.0));
@@ -285,29 +371,27 @@ fn prepare(
         }
         a.0 == b.0
     });
-    let tags = match item.properties.get("keywords") {
+    (values, kinds)
+}
+
+/// The STAC `keywords`.
+fn tags_of(item: &ItemDoc) -> Vec<String> {
+    match item.properties.get("keywords") {
         Some(Value::Array(words)) => words
             .iter()
             .filter_map(Value::as_str)
             .map(str::to_owned)
             .collect(),
         _ => Vec::new(),
-    };
-    let label = match item.properties.get("title") {
+    }
+}
+
+/// The `title`, else the id.
+fn label_of(item: &ItemDoc) -> String {
+    match item.properties.get("title") {
         Some(Value::String(title)) if !title.trim().is_empty() => title.clone(),
         _ => item.id.clone(),
-    };
-    let object = NewObject {
-        ip_id: ids::object_ip_id(tenant, &item.collection, &item.id),
-        provider_id: item.id.clone(),
-        label,
-        dataset_id,
-        properties: Value::Object(item.properties.clone()).to_string(),
-        tags,
-        values,
-        files,
-    };
-    Ok((object, kinds))
+    }
 }
 
 /// The queryable values of a property: numbers, dates (RFC 3339 strings), other scalars as text; arrays

@@ -18,6 +18,8 @@ pub struct ItemDoc {
     pub collection: String,
     pub properties: Map<String, Value>,
     pub assets: Vec<AssetDoc>,
+    /// Assets that could not be read (their key and why): skipped, the item kept.
+    pub unreadable_assets: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -31,8 +33,9 @@ pub struct AssetDoc {
     pub roles: Vec<String>,
     #[serde(rename = "file:size")]
     pub size: Option<u64>,
+    /// Kept as any JSON value: a checksum that cannot be read is dropped, not the asset.
     #[serde(rename = "file:checksum")]
-    pub checksum: Option<String>,
+    pub checksum: Option<Value>,
     /// Our extension: the CRC-32 of the file, so zips can be laid out in advance.
     #[serde(rename = "regards:crc32")]
     pub crc32: Option<u32>,
@@ -114,13 +117,17 @@ fn item(mut object: Map<String, Value>) -> Result<Entity, String> {
         Some(_) => return Err(in_item("\"properties\" is not an object".into())),
     };
     let mut assets = Vec::new();
+    let mut unreadable_assets = Vec::new();
     match object.remove("assets") {
         Some(Value::Object(map)) => {
             for (key, value) in map {
-                let mut asset: AssetDoc = serde_json::from_value(value)
-                    .map_err(|error| in_item(format!("asset {key:?}: {error}")))?;
-                asset.key = key;
-                assets.push(asset);
+                match serde_json::from_value::<AssetDoc>(value) {
+                    Ok(mut asset) => {
+                        asset.key = key;
+                        assets.push(asset);
+                    }
+                    Err(error) => unreadable_assets.push((key, error.to_string())),
+                }
             }
         }
         Some(Value::Null) | None => {}
@@ -131,6 +138,7 @@ fn item(mut object: Map<String, Value>) -> Result<Entity, String> {
         collection,
         properties,
         assets,
+        unreadable_assets,
     }))
 }
 
@@ -186,15 +194,18 @@ mod tests {
             no_collection,
             [Err("item \"x\": missing \"collection\"".into())]
         );
-        let bad_asset =
-            entities(json!({"type": "Feature", "id": "x", "collection": "c", "assets": {"a": {}}}))
-                .unwrap();
-        assert!(
-            bad_asset[0]
-                .as_ref()
-                .unwrap_err()
-                .contains("asset \"a\": missing field `href`")
-        );
+        let bad_asset = entities(json!({
+            "type": "Feature", "id": "x", "collection": "c",
+            "assets": {"a": {}, "b": {"href": "b.tif", "file:size": 1.5}, "c": {"href": "c.tif"}}
+        }))
+        .unwrap();
+        let [Ok(Entity::Item(item))] = bad_asset.as_slice() else {
+            panic!("an item with unreadable assets is still an item: {bad_asset:?}")
+        };
+        assert_eq!(item.assets.len(), 1);
+        assert_eq!(item.unreadable_assets[0].0, "a");
+        assert!(item.unreadable_assets[0].1.contains("missing field `href`"));
+        assert_eq!(item.unreadable_assets[1].0, "b");
         assert_eq!(
             entities(json!({"type": "Catalog", "id": "root"})).unwrap(),
             []

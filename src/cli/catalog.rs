@@ -66,16 +66,13 @@ pub async fn run(command: CatalogCommand, config: Config) -> anyhow::Result<()> 
             let report =
                 import_paths(store.clone(), &config, &paths, Clock::default().now(), true).await?;
             store.close().await;
-            for problem in &report.problems {
-                eprintln!("rejected: {problem}");
+            print_report(&report, &config);
+            if report.rejected > 0 {
+                bail!("{} items could not be imported", report.rejected);
             }
-            if report.rejected > report.problems.len() as u64 {
-                eprintln!(
-                    "... and {} more",
-                    report.rejected - report.problems.len() as u64
-                );
+            if report.files == 0 && report.outside_roots > 0 {
+                bail!("no file was imported: every local file is outside the storage roots");
             }
-            println!("{}", report.summary_line());
             Ok(())
         }
         CatalogCommand::Generate {
@@ -123,6 +120,34 @@ pub async fn run(command: CatalogCommand, config: Config) -> anyhow::Result<()> 
             Ok(())
         }
     }
+}
+
+/// The problems on stderr (and how many more there were), the summary line on stdout; when every local
+/// file was outside the storage roots, which roots are configured and how to point them elsewhere.
+fn print_report(report: &ImportReport, config: &Config) {
+    for problem in &report.problems {
+        eprintln!("{problem}");
+    }
+    let noted = report.rejected + report.assets_skipped + report.checksums_dropped;
+    if noted > report.problems.len() as u64 {
+        eprintln!("... and {} more", noted - report.problems.len() as u64);
+    }
+    if report.files == 0 && report.outside_roots > 0 {
+        let roots: Vec<String> = config
+            .storages
+            .iter()
+            .map(|s| format!("  {} ({:?}): {}", s.name, s.kind, s.root.display()))
+            .collect();
+        eprintln!(
+            "None of the files is under a configured storage root. The storages are:\n{}\n\
+             Point [[storages]] at the folders that hold the files (in a configuration file, or as \
+             JSON in REGARDS_ORDER__STORAGES). For a catalog written by `catalog generate --out DIR`:\n\
+             [[storages]]\nname = \"online\"\nkind = \"online\"\nroot = \"DIR/online\"\n\
+             [[storages]]\nname = \"nearline\"\nkind = \"nearline\"\nroot = \"DIR/nearline\"",
+            roots.join("\n")
+        );
+    }
+    println!("{}", report.summary_line());
 }
 
 /// Imports every STAC file under `paths` as of `now`, optionally printing a progress line on stderr.

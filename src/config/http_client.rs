@@ -72,7 +72,7 @@ impl Proxies {
 
 impl std::fmt::Debug for Proxies {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let shown = |url: &Option<String>| url.as_deref().map(crate::app::redact);
+        let shown = |url: &Option<String>| url.as_deref().map(super::redact_url);
         f.debug_struct("Proxies")
             .field("http", &shown(&self.http))
             .field("https", &shown(&self.https))

@@ -76,9 +76,28 @@ pub struct HttpConfig {
     pub public_url: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 pub struct DatabaseConfig {
     pub url: String,
+}
+
+impl std::fmt::Debug for DatabaseConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseConfig")
+            .field("url", &redact_url(&self.url))
+            .finish()
+    }
+}
+
+/// A URL fit for logs and `Debug` output: its password hidden.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
 }
 
 #[derive(Clone, Deserialize)]
@@ -155,12 +174,11 @@ pub struct MailConfig {
     pub reminder_after: Duration,
 }
 
-/// The SMTP URL may hold a password: Debug hides it.
 impl std::fmt::Debug for MailConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MailConfig")
             .field("from", &self.from)
-            .field("smtp_url", &crate::app::redact(&self.smtp_url))
+            .field("smtp_url", &redact_url(&self.smtp_url))
             .field("reminder_after", &self.reminder_after)
             .finish()
     }

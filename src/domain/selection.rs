@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::query::{QueryError, parse};
 use crate::time::Timestamp;
 
 /// The seed's body: `{"selectAllOpenSearchRequest"?, "ipIds"?}`.
@@ -55,6 +56,10 @@ pub enum SelectionError {
     Empty,
     #[error("Engine type may not be empty")]
     NoEngineType,
+    /// A query of the body that does not parse on its own (checked before it is wrapped, so that
+    /// `a) OR (*` cannot pass once put in parentheses).
+    #[error(transparent)]
+    Query(#[from] QueryError),
 }
 
 impl Selection {
@@ -77,18 +82,25 @@ impl Selection {
     }
 }
 
+/// A query the user wrote, decoded, and checked on its own.
+fn user_query(text: &str) -> Result<String, SelectionError> {
+    let text = percent_decode(text).trim().to_owned();
+    parse(&text)?;
+    Ok(text)
+}
+
 fn seed_query(seed: &SeedSelection) -> Result<String, SelectionError> {
     let ids = ip_id_disjunction(&seed.ip_ids);
     match (&seed.select_all_open_search_request, ids) {
         (None, None) => Err(SelectionError::Empty),
         (None, Some(ids)) => Ok(ids),
-        (Some(all), None) => Ok(percent_decode(all).trim().to_owned()),
+        (Some(all), None) => user_query(all),
         (Some(all), Some(ids)) => {
-            let all = percent_decode(all);
-            if all.trim().is_empty() {
+            let all = user_query(all)?;
+            if all.is_empty() {
                 Ok(format!("NOT({ids})"))
             } else {
-                Ok(format!("({}) AND NOT({ids})", all.trim()))
+                Ok(format!("({all}) AND NOT({ids})"))
             }
         }
     }
@@ -98,14 +110,13 @@ fn current_query(current: &CurrentSelection) -> Result<String, SelectionError> {
     if current.engine_type.trim().is_empty() {
         return Err(SelectionError::NoEngineType);
     }
-    let mut parts: Vec<String> = current
-        .search_parameters
-        .iter()
-        .flat_map(|p| p.q.iter())
-        .map(|q| percent_decode(q).trim().to_owned())
-        .filter(|q| !q.is_empty())
-        .map(|q| format!("({q})"))
-        .collect();
+    let mut parts = Vec::new();
+    for q in current.search_parameters.iter().flat_map(|p| p.q.iter()) {
+        let q = user_query(q)?;
+        if !q.is_empty() {
+            parts.push(format!("({q})"));
+        }
+    }
     if let Some(urn) = current
         .dataset_urn
         .as_deref()
@@ -250,6 +261,21 @@ mod tests {
             combine(&[freeze("x", date)]),
             "(((x) AND creationDate:[* TO 2018-04-03T14:20:00.383Z]))"
         );
+    }
+
+    #[test]
+    fn each_query_is_checked_alone_before_it_is_wrapped() {
+        for body in [
+            json!({"selectAllOpenSearchRequest": "a) OR (*"}),
+            json!({"selectAllOpenSearchRequest": "a) OR (*", "ipIds": ["A"]}),
+            json!({"engineType": "legacy", "searchParameters": {"q": ["level:2", "a) OR (*"]}}),
+        ] {
+            let error = query_of(body.clone()).unwrap_err();
+            assert!(
+                matches!(&error, SelectionError::Query(q) if q.to_string() == "unexpected ')' at column 2"),
+                "{body}: {error}"
+            );
+        }
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! One file, whole or a byte range (206, 416), with the headers download managers need to resume and
-//! split. Sending the last byte of what a request asked for counts that range as sent; the file is
-//! DOWNLOADED once the ranges sent cover it (HEAD never counts).
+//! split. What a client received of a body — all of it, or the prefix written before it cut the
+//! connection — counts as sent; the file is DOWNLOADED once the ranges sent cover it (HEAD never counts).
 
 use std::io::SeekFrom;
 
@@ -10,6 +10,7 @@ use axum::response::Response;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio_util::io::ReaderStream;
 
+use super::received::Received;
 use super::{OnComplete, Recording, Requester, Source, file_for, source_of};
 use crate::app::AppState;
 use crate::domain::order::FileState;
@@ -29,20 +30,47 @@ pub async fn respond(
     recording: Recording,
 ) -> Result<Response, AppError> {
     let (_, file) = file_for(state, requester, file_id).await?;
-    let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok());
+    let asked = Asked {
+        range: headers.get(header::RANGE).and_then(|v| v.to_str().ok()),
+        if_range: headers.get(header::IF_RANGE).and_then(|v| v.to_str().ok()),
+    };
     match source_of(state, &file)? {
-        Source::Local(path) => local(state, &file, &path, range, recording).await,
-        Source::Url(url) => external(state, &file, &url, range, recording).await,
+        Source::Local(path) => local(state, &file, &path, asked, recording).await,
+        Source::Url(url) => external(state, &file, &url, asked, recording).await,
     }
 }
 
-fn base_headers(file: &OrderFileRow, size: u64) -> Result<axum::http::response::Builder, AppError> {
-    let etag = format!(
+/// The `Range` of a request, and its `If-Range` condition.
+#[derive(Debug, Clone, Copy)]
+struct Asked<'a> {
+    range: Option<&'a str>,
+    if_range: Option<&'a str>,
+}
+
+impl<'a> Asked<'a> {
+    /// The range to serve (RFC 9110 §13.1.5): none when `If-Range` does not name the current
+    /// representation — a different or weak entity tag, or a date (no `Last-Modified` is sent, so no date
+    /// can match) — which answers the whole file.
+    fn range(&self, etag: &str) -> Option<&'a str> {
+        match self.if_range {
+            Some(condition) if condition.trim() != etag => None,
+            _ => self.range,
+        }
+    }
+}
+
+/// `"<fileId>-<size>-<checksum>"`: changes when the file does.
+fn etag(file: &OrderFileRow, size: u64) -> String {
+    format!(
         "\"{}-{size}-{}\"",
         file.id,
         file.checksum.as_deref().unwrap_or("x")
-    );
-    let disposition = content_disposition(&file.filename);
+    )
+}
+
+fn base_headers(file: &OrderFileRow, size: u64) -> Result<axum::http::response::Builder, AppError> {
+    let etag = etag(file, size);
+    let disposition = content_disposition(&super::safe_name(&file.filename));
     Ok(Response::builder()
         .header(
             header::CONTENT_TYPE,
@@ -82,7 +110,7 @@ async fn local(
     state: &AppState,
     file: &OrderFileRow,
     path: &std::path::Path,
-    range: Option<&str>,
+    asked: Asked<'_>,
     recording: Recording,
 ) -> Result<Response, AppError> {
     let opened = match tokio::fs::File::open(path).await {
@@ -95,6 +123,7 @@ async fn local(
         .map_err(|e| AppError::Internal(e.into()))?
         .len();
     let builder = base_headers(file, size)?;
+    let range = asked.range(&etag(file, size));
     let (status, part) = match parse_range(range, size) {
         RangeRequest::Unsatisfiable => {
             let body = serde_json::to_vec(&crate::error::ErrorBody {
@@ -140,19 +169,20 @@ async fn local(
     builder.body(body).map_err(|e| AppError::Internal(e.into()))
 }
 
-/// The body of a range: once its last byte is handed over (and delivered), the range counts as sent.
+/// The body of a range: what the client received of it counts as sent.
 fn counted<S>(
     state: &AppState,
     file: &OrderFileRow,
     part: ByteRange,
     stream: S,
     recording: Recording,
-) -> OnComplete<S> {
+) -> Received<S> {
     let state = state.clone();
     let file_id = file.id;
-    OnComplete::new(stream, "file", Some(part.len()), move || {
-        recording.record(move || async move {
-            if let Err(error) = crate::orders::downloaded::range_sent(&state, file_id, part).await {
+    Received::new(stream, part, recording, move |received| {
+        tokio::spawn(async move {
+            let recorded = crate::orders::downloaded::range_sent(&state, file_id, received).await;
+            if let Err(error) = recorded {
                 tracing::warn!(file_id, %error, "cannot record a download");
             }
         });
@@ -183,52 +213,136 @@ async fn unreadable(state: &AppState, file: &OrderFileRow, reason: &str) -> AppE
     }
 }
 
-/// An external file, fetched from its URL as it is sent (the `Range` passed on) through the client of
-/// external files (private addresses refused, docs/ARCHITECTURE.md). A failure before the first byte is
-/// a DOWNLOAD_ERROR: 504 on a timeout, 502 otherwise.
+/// An external file, fetched from its URL as it is sent (the `Range` passed on, unless `If-Range` does not
+/// name our entity tag) through the client of external files (private addresses refused,
+/// docs/ARCHITECTURE.md). What the client receives of a whole answer or of a range counts as sent. A
+/// failure before the first byte is a DOWNLOAD_ERROR: 504 on a timeout, 502 otherwise.
 async fn external(
     state: &AppState,
     file: &OrderFileRow,
     url: &str,
-    range: Option<&str>,
+    asked: Asked<'_>,
     recording: Recording,
 ) -> Result<Response, AppError> {
-    let shown = crate::app::redact(url);
+    let declared_size = file.size.map(|s| s.max(0) as u64);
+    let range = asked.range(&etag(file, declared_size.unwrap_or(0)));
     let upstream = match state.http.external_files.get(url, range).await {
         Ok(upstream) => upstream,
-        Err(error) => {
-            let timed_out = matches!(error, FetchError::TimedOut(_));
-            let reason = match error {
-                FetchError::Status(status) => format!("{shown} answered {status}"),
-                other => format!("{shown}: {other}"),
-            };
-            return Err(match unreadable(state, file, &reason).await {
-                AppError::BadGateway(message) if timed_out => AppError::GatewayTimeout(message),
-                other => other,
-            });
-        }
+        Err(error) => return Err(external_failed(state, file, url, error).await),
     };
     let status = upstream.status;
-    let size = upstream
+    let length = upstream
         .headers
         .get(header::CONTENT_LENGTH)
-        .and_then(|length| length.to_str().ok()?.parse::<u64>().ok())
-        .or(file.size.map(|s| s.max(0) as u64))
-        .unwrap_or(0);
+        .and_then(|length| length.to_str().ok()?.parse::<u64>().ok());
+    let size = length.or(declared_size).unwrap_or(0);
     let mut builder = base_headers(file, size)?.status(status.as_u16());
     for name in [header::CONTENT_LENGTH, header::CONTENT_RANGE] {
         if let Some(value) = upstream.headers.get(&name) {
             builder = builder.header(name, value.clone());
         }
     }
-    let body = if status == reqwest::StatusCode::OK {
-        let whole = ByteRange {
-            start: 0,
-            end: size,
-        };
-        Body::from_stream(counted(state, file, whole, upstream.body, recording))
-    } else {
-        Body::from_stream(upstream.body)
+    let part = match status {
+        reqwest::StatusCode::OK => length
+            .or(declared_size)
+            .map(|end| ByteRange { start: 0, end }),
+        reqwest::StatusCode::PARTIAL_CONTENT => upstream
+            .headers
+            .get(header::CONTENT_RANGE)
+            .and_then(|value| value.to_str().ok())
+            .and_then(content_range),
+        _ => None,
+    };
+    let stream = upstream.body;
+    let body = match part {
+        Some(part) => Body::from_stream(counted(state, file, part, stream, recording)),
+        // A whole answer of unknown length counts once it ended.
+        None if status == reqwest::StatusCode::OK => {
+            Body::from_stream(whole_of_unknown_length(state, file, stream, recording))
+        }
+        None => Body::from_stream(stream),
     };
     builder.body(body).map_err(|e| AppError::Internal(e.into()))
+}
+
+fn whole_of_unknown_length<S>(
+    state: &AppState,
+    file: &OrderFileRow,
+    stream: S,
+    recording: Recording,
+) -> OnComplete<S> {
+    let state = state.clone();
+    let file_id = file.id;
+    OnComplete::new(stream, "file", None, move || {
+        recording.record(move || async move {
+            let whole = ByteRange { start: 0, end: 0 };
+            let recorded = crate::orders::downloaded::range_sent(&state, file_id, whole).await;
+            if let Err(error) = recorded {
+                tracing::warn!(file_id, %error, "cannot record a download");
+            }
+        });
+    })
+}
+
+/// The range of a `Content-Range: bytes a-b/size` answer.
+/// The external server could not be read (refused, timed out, failed, error status): DOWNLOAD_ERROR, and
+/// 504 on a timeout, 502 otherwise.
+async fn external_failed(
+    state: &AppState,
+    file: &OrderFileRow,
+    url: &str,
+    error: FetchError,
+) -> AppError {
+    let shown = crate::app::redact(url);
+    let timed_out = matches!(error, FetchError::TimedOut(_));
+    let reason = match error {
+        FetchError::Status(status) => format!("{shown} answered {status}"),
+        other => format!("{shown}: {other}"),
+    };
+    match unreadable(state, file, &reason).await {
+        AppError::BadGateway(message) if timed_out => AppError::GatewayTimeout(message),
+        other => other,
+    }
+}
+
+fn content_range(value: &str) -> Option<ByteRange> {
+    let (range, _) = value.trim().strip_prefix("bytes ")?.split_once('/')?;
+    let (first, last) = range.split_once('-')?;
+    let (start, last): (u64, u64) = (first.trim().parse().ok()?, last.trim().parse().ok()?);
+    (last >= start).then_some(ByteRange {
+        start,
+        end: last + 1,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn if_range_keeps_the_range_only_for_our_entity_tag() {
+        let etag = "\"7-100-abc\"";
+        let asked = |if_range| Asked {
+            range: Some("bytes=0-9"),
+            if_range,
+        };
+        assert_eq!(asked(None).range(etag), Some("bytes=0-9"));
+        assert_eq!(asked(Some(etag)).range(etag), Some("bytes=0-9"));
+        assert_eq!(asked(Some("\"7-100-def\"")).range(etag), None);
+        assert_eq!(asked(Some("W/\"7-100-abc\"")).range(etag), None);
+        assert_eq!(
+            asked(Some("Wed, 21 Oct 2015 07:28:00 GMT")).range(etag),
+            None
+        );
+    }
+
+    #[test]
+    fn upstream_content_ranges_are_read() {
+        assert_eq!(
+            content_range("bytes 10-19/100"),
+            Some(ByteRange { start: 10, end: 20 })
+        );
+        assert_eq!(content_range("bytes */100"), None);
+        assert_eq!(content_range("bytes 9-1/100"), None);
+    }
 }

@@ -4,6 +4,7 @@
 
 pub mod file;
 pub mod metalink;
+pub mod received;
 pub mod zip;
 
 use std::path::PathBuf;
@@ -14,6 +15,7 @@ use futures::Stream;
 
 use crate::app::AppState;
 use crate::auth::{Caller, OrderGrant};
+pub use crate::domain::files::safe_name;
 use crate::domain::order::{FileState, OrderStatus};
 use crate::error::AppError;
 use crate::http::delivery::Connection;
@@ -42,7 +44,8 @@ pub enum DownloadError {
     #[error("{0}")]
     InError(String),
     #[error(
-        "The cached copy of data file {0} was removed after its download; retry the order to get it again"
+        "The cached copy of data file {0} was removed after its download. To get it again, restart the order \
+         once it is done: restarting makes a new order of the same selection"
     )]
     Evicted(i64),
     /// A bearer user who is neither the owner nor an admin.
@@ -277,14 +280,15 @@ impl Recording {
     }
 }
 
-/// A file name unique among those handed out: `name (1).ext`, `name (2).ext`, ...
+/// A safe file name (see [`safe_name`]) unique among those handed out: `name (1).ext`, `name (2).ext`, ...
 pub fn unique_name(taken: &mut std::collections::HashSet<String>, name: &str) -> String {
-    if taken.insert(name.to_owned()) {
-        return name.to_owned();
+    let name = safe_name(name);
+    if taken.insert(name.clone()) {
+        return name;
     }
     let (stem, extension) = match name.rsplit_once('.') {
         Some((stem, extension)) if !stem.is_empty() => (stem, format!(".{extension}")),
-        _ => (name, String::new()),
+        _ => (name.as_str(), String::new()),
     };
     (1..)
         .map(|n| format!("{stem} ({n}){extension}"))
@@ -313,6 +317,13 @@ mod tests {
         assert_eq!(unique_name(&mut taken, "README"), "README");
         assert_eq!(unique_name(&mut taken, "README"), "README (1)");
         assert_eq!(unique_name(&mut taken, "a (1).txt"), "a (1) (1).txt");
+    }
+
+    #[test]
+    fn unique_names_are_safe_names() {
+        let mut taken = std::collections::HashSet::new();
+        assert_eq!(unique_name(&mut taken, "a/b"), "a_b");
+        assert_eq!(unique_name(&mut taken, "a\\b"), "a_b (1)");
     }
 
     #[test]

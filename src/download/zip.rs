@@ -64,6 +64,7 @@ pub async fn respond(
             write_zip(&state, &handle, order.id, SyncIoBridge::new(writer))
         })
     };
+    let name = attachment_name(order_id, state.clock.now(), "zip");
     let state = state.clone();
     let stream = OnComplete::new(
         ReaderStream::with_capacity(reader, PIPE),
@@ -73,7 +74,6 @@ pub async fn respond(
             recording.record(move || async move { record(&state, order_id, writing).await });
         },
     );
-    let name = attachment_name(order_id, crate::time::Clock::default().now(), "zip");
     Response::builder()
         .header(header::CONTENT_TYPE, "application/octet-stream")
         .header(

@@ -1,17 +1,18 @@
-//! Whether a response really reached its client. A body handed over to the connection may still sit in
-//! socket buffers (several MiB) when the client goes away: download managers probe a file with a plain GET,
-//! read the headers and close, then ask for ranges. Counting such a body as downloaded would free a cache
-//! copy the user never got. So each connection watches its own reads and writes: a download counts only if
-//! the connection shows no failure (no reset, no broken pipe) for a short grace period after its body went
-//! out. A client closing with unread data makes its kernel answer with a reset, seen here at once — or
-//! just after the server closed its side, so a closed connection with a delivery pending is held open
-//! (and read) for the rest of the grace period.
+//! What a connection delivered. Each connection counts the bytes written to it, so that a single-file
+//! body cut short (download managers split files over several connections and close those they no longer
+//! need) counts the prefix that was written before the connection closed (`download::received`).
+//!
+//! A zip counts only whole: a body handed over to the connection may still sit in socket buffers when the
+//! client goes away, so a zip counts only if the connection shows no failure (no reset, no broken pipe)
+//! for a short grace period after its body went out. A client closing with unread data makes its kernel
+//! answer with a reset, seen here at once — or just after the server closed its side, so a closed
+//! connection with a delivery pending is held open (and read) for the rest of the grace period.
 
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -19,6 +20,7 @@ use axum::extract::connect_info::Connected;
 use axum::serve::{IncomingStream, Listener};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Notify;
 
 /// How long a connection must stay sound after a body went out for that body to count as delivered.
 pub const GRACE: Duration = Duration::from_millis(500);
@@ -55,6 +57,12 @@ struct State {
     broken: AtomicBool,
     /// Deliveries in their grace period.
     pending: AtomicUsize,
+    /// Bytes written to the socket so far.
+    written: AtomicU64,
+    /// The server has let go of the socket: nothing more will be written.
+    closed: AtomicBool,
+    /// Woken when bytes are written and when the connection closes.
+    changed: Notify,
 }
 
 impl Connection {
@@ -69,6 +77,38 @@ impl Connection {
             }
             state.pending.fetch_sub(1, Ordering::AcqRel);
         });
+    }
+
+    /// Bytes written to the socket so far (response heads included).
+    pub fn written(&self) -> u64 {
+        self.0.written.load(Ordering::Acquire)
+    }
+
+    /// How many of `handed` bytes, handed over after the connection had written `start`, were written to
+    /// the socket: waits until they all were, or until the connection closed. Counted from `start`, the
+    /// response head is included: the result may pass the body's true prefix by a head's length, never
+    /// fall short of it.
+    pub async fn written_since(&self, start: u64, handed: u64) -> u64 {
+        loop {
+            let changed = self.0.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            let written = self.written().saturating_sub(start);
+            if written >= handed || self.0.closed.load(Ordering::Acquire) {
+                return written.min(handed);
+            }
+            changed.await;
+        }
+    }
+
+    fn wrote(&self, bytes: usize) {
+        self.0.written.fetch_add(bytes as u64, Ordering::AcqRel);
+        self.0.changed.notify_waiters();
+    }
+
+    fn close(&self) {
+        self.0.closed.store(true, Ordering::Release);
+        self.0.changed.notify_waiters();
     }
 
     fn fail(&self) {
@@ -108,6 +148,13 @@ impl Watched {
         }
         poll
     }
+
+    fn count(&self, poll: Poll<io::Result<usize>>) -> Poll<io::Result<usize>> {
+        if let Poll::Ready(Ok(bytes)) = &poll {
+            self.connection.wrote(*bytes);
+        }
+        self.watch(poll)
+    }
 }
 
 impl AsyncRead for Watched {
@@ -128,7 +175,7 @@ impl AsyncWrite for Watched {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let poll = self.io().poll_write(cx, buf);
-        self.watch(poll)
+        self.count(poll)
     }
 
     fn poll_write_vectored(
@@ -137,7 +184,7 @@ impl AsyncWrite for Watched {
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
         let poll = self.io().poll_write_vectored(cx, bufs);
-        self.watch(poll)
+        self.count(poll)
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -159,6 +206,7 @@ impl Drop for Watched {
     /// Closed by the server with a delivery still in its grace period: keeps reading the socket for that
     /// long, so that the reset of a client that left without reading everything is still seen.
     fn drop(&mut self) {
+        self.connection.close();
         let (Some(io), Ok(runtime)) = (self.io.take(), tokio::runtime::Handle::try_current())
         else {
             return;

@@ -8,6 +8,8 @@ use crate::app::AppState;
 use crate::auth::Caller;
 use crate::domain::order::{Action, FileState, SubOrderBound};
 use crate::store::suborders::{self as subs, Transition};
+use crate::store::{Backend, StoreError, Tx};
+use crate::time::Timestamp;
 
 #[derive(Debug, sqlx::FromRow)]
 struct FailedFile {
@@ -23,8 +25,16 @@ struct FailedFile {
 /// (dataset task, storage) → object → its files, in order.
 type Groups = BTreeMap<(i64, Option<String>), BTreeMap<String, Vec<FailedFile>>>;
 
+/// A new sub-order and the files placed in it.
+struct Placed {
+    sub_order_id: i64,
+    external: bool,
+    files: Vec<FailedFile>,
+}
+
 /// Files in ERROR or DOWNLOAD_ERROR go back to PENDING (external ones to AVAILABLE) in new sub-orders,
-/// grouped by the same bounds; the order runs again.
+/// grouped by the same bounds; the order runs again. One transaction, its statements batched (a thousand
+/// files each), so that even 100,000 files hold the write lock briefly.
 pub async fn retry(state: &AppState, caller: &Caller, id: i64) -> Result<(), OrderError> {
     let (mut tx, order) = locked(state, caller, id, Action::Retry).await?;
     let now = state.clock.now();
@@ -41,69 +51,11 @@ pub async fn retry(state: &AppState, caller: &Caller, id: i64) -> Result<(), Ord
         max_files: i64::from(state.config.orders.suborder_max_files),
         max_bytes: state.config.orders.suborder_max_bytes as i64,
     };
-    let mut groups = Groups::new();
-    for file in failed {
-        let key = (file.dataset_task_id, file.storage.clone());
-        groups
-            .entry(key)
-            .or_default()
-            .entry(file.object_ip_id.clone())
-            .or_default()
-            .push(file);
-    }
     let mut touched = BTreeSet::new();
-    for ((task, storage), objects) in groups {
-        let external = storage.is_none();
-        let limit = if external {
-            SubOrderBound::EXTERNAL
-        } else {
-            bound
-        };
-        let mut current: Option<(i64, i64, i64)> = None;
-        for files in objects.values() {
-            let bytes: i64 = files.iter().map(|f| f.size.unwrap_or(0)).sum();
-            let count = files.len() as i64;
-            let fits = current.is_some_and(|(_, f, b)| limit.takes(f, b, count, bytes));
-            if !fits {
-                let sub_order =
-                    subs::open_sub_order(&mut tx, id, task, &order.owner, storage.as_deref())
-                        .await?;
-                subs::close_sub_order(
-                    &mut tx,
-                    sub_order.id,
-                    if external { "DONE" } else { "WAITING" },
-                    now,
-                )
-                .await?;
-                current = Some((sub_order.id, 0, 0));
-            }
-            let (sub_order, f, b) = current.expect("set above");
-            current = Some((sub_order, f + count, b + bytes));
-            touched.insert(sub_order);
-            let to = if external {
-                FileState::Available
-            } else {
-                FileState::Pending
-            };
-            for file in files {
-                touched.insert(file.sub_order_id);
-                let from = FileState::parse(&file.state).unwrap_or(FileState::Error);
-                let change = Transition {
-                    order_id: id,
-                    ids: &[file.id],
-                    from,
-                    to,
-                    error: None,
-                    now,
-                };
-                subs::transition(&mut tx, backend, &change).await?;
-                sqlx::query("UPDATE order_files SET sub_order_id = $2 WHERE id = $1")
-                    .bind(file.id)
-                    .bind(sub_order)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-        }
+    for placed in place(&mut tx, &order.owner, id, group(failed), bound, now).await? {
+        touched.insert(placed.sub_order_id);
+        touched.extend(placed.files.iter().map(|f| f.sub_order_id));
+        move_files(&mut tx, backend, id, &placed, now).await?;
     }
     for sub_order in touched {
         subs::recount(&mut tx, sub_order).await?;
@@ -119,4 +71,99 @@ pub async fn retry(state: &AppState, caller: &Caller, id: i64) -> Result<(), Ord
     queue_schedule(&mut tx, &order.owner, now).await?;
     tx.commit().await?;
     Ok(())
+}
+
+fn group(failed: Vec<FailedFile>) -> Groups {
+    let mut groups = Groups::new();
+    for file in failed {
+        let key = (file.dataset_task_id, file.storage.clone());
+        groups
+            .entry(key)
+            .or_default()
+            .entry(file.object_ip_id.clone())
+            .or_default()
+            .push(file);
+    }
+    groups
+}
+
+/// New sub-orders for the groups, within the bounds (an object's files are never split); external ones
+/// DONE at once, the others WAITING.
+async fn place(
+    tx: &mut Tx,
+    owner: &str,
+    order_id: i64,
+    groups: Groups,
+    bound: SubOrderBound,
+    now: Timestamp,
+) -> Result<Vec<Placed>, StoreError> {
+    let mut placed: Vec<Placed> = Vec::new();
+    for ((task, storage), objects) in groups {
+        let external = storage.is_none();
+        let limit = if external {
+            SubOrderBound::EXTERNAL
+        } else {
+            bound
+        };
+        let mut current: Option<(i64, i64)> = None;
+        for (_, files) in objects {
+            let bytes: i64 = files.iter().map(|f| f.size.unwrap_or(0)).sum();
+            let count = files.len() as i64;
+            let fits = current.is_some_and(|(f, b)| limit.takes(f, b, count, bytes));
+            if !fits {
+                let sub_order =
+                    subs::open_sub_order(tx, order_id, task, owner, storage.as_deref()).await?;
+                let closed = if external { "DONE" } else { "WAITING" };
+                subs::close_sub_order(tx, sub_order.id, closed, now).await?;
+                placed.push(Placed {
+                    sub_order_id: sub_order.id,
+                    external,
+                    files: Vec::new(),
+                });
+                current = Some((0, 0));
+            }
+            let (f, b) = current.expect("set above");
+            current = Some((f + count, b + bytes));
+            placed
+                .last_mut()
+                .expect("a sub-order was opened")
+                .files
+                .extend(files);
+        }
+    }
+    Ok(placed)
+}
+
+/// The placed files change state (counted where they were), then move to their new sub-order.
+async fn move_files(
+    tx: &mut Tx,
+    backend: Backend,
+    order_id: i64,
+    placed: &Placed,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let to = if placed.external {
+        FileState::Available
+    } else {
+        FileState::Pending
+    };
+    for from in [FileState::Error, FileState::DownloadError] {
+        let ids: Vec<i64> = placed
+            .files
+            .iter()
+            .filter(|f| f.state == from.as_str())
+            .map(|f| f.id)
+            .collect();
+        let change = Transition {
+            order_id,
+            ids: &ids,
+            from,
+            to,
+            error: None,
+            now,
+        };
+        subs::transition(tx, backend, &change).await?;
+    }
+    let ids: Vec<i64> = placed.files.iter().map(|f| f.id).collect();
+    subs::move_to_sub_order(tx, backend, placed.sub_order_id, &ids).await
 }

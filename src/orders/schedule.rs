@@ -109,7 +109,8 @@ enum Reservation {
 }
 
 /// Reserves the sub-order's bytes in its storage's cache, evicting copies whose files were all
-/// downloaded (oldest release first) when space is short.
+/// downloaded (oldest release first) when space is short. A sub-order paused while staging kept its
+/// reservation: what it holds already is not counted against it.
 async fn reserve(
     tx: &mut Tx,
     backend: Backend,
@@ -124,9 +125,10 @@ async fn reserve(
     advisory_lock(tx, backend, &format!("cache:{}", storage.name())).await?;
     let (reserved, evictable): (i64, i64) = sqlx::query_as(
         "SELECT CAST(COALESCE(SUM(reserved_bytes), 0) AS BIGINT), CAST(COALESCE(SUM(evictable_bytes), 0) AS BIGINT)
-         FROM sub_orders WHERE storage = $1",
+         FROM sub_orders WHERE storage = $1 AND id <> $2",
     )
     .bind(storage.name())
+    .bind(sub_order.id)
     .fetch_one(&mut **tx)
     .await?;
     if reserved + sub_order.bytes > capacity {

@@ -370,6 +370,29 @@ pub async fn set_cache_path(
     Ok(())
 }
 
+/// Moves files into a sub-order, 1000 per statement (counters: `recount` both ends afterwards).
+pub async fn move_to_sub_order(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    sub_order_id: i64,
+    ids: &[i64],
+) -> Result<(), StoreError> {
+    for chunk in ids.chunks(1000) {
+        let list: Vec<String> = (0..chunk.len()).map(|n| arg(backend, 2 + n)).collect();
+        let sql = format!(
+            "UPDATE order_files SET sub_order_id = {} WHERE id IN ({})",
+            arg(backend, 1),
+            list.join(", ")
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql)).bind(sub_order_id);
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 /// Recounts a sub-order's counters from its files (after files moved between sub-orders).
 pub async fn recount(conn: &mut AnyConnection, id: i64) -> Result<(), StoreError> {
     sqlx::query(

@@ -34,6 +34,10 @@ impl Fixture {
     }
 
     fn resolve(&self, asset: &AssetDoc, base: Option<&Path>) -> Result<NewFile, String> {
+        self.resolved(asset, base).map(|resolved| resolved.file)
+    }
+
+    fn resolved(&self, asset: &AssetDoc, base: Option<&Path>) -> Result<Resolved, String> {
         resolve(asset, base, &mut Resolver::new(&self.roots))
     }
 }
@@ -81,13 +85,40 @@ fn declared_checksums_are_trusted_and_sizes_checked() {
     let f = fixture();
     let path = f.file("online", "z.dat", b"abc");
     let mut declared = asset(path.to_str().unwrap());
-    declared.checksum = Some(format!("d510{}", "0".repeat(32)));
+    declared.checksum = Some(format!("d50110{}", "0".repeat(32)).into());
     declared.size = Some(3);
     let file = f.resolve(&declared, None).unwrap();
     assert_eq!(file.checksum.unwrap().hex, "0".repeat(32), "not recomputed");
     declared.size = Some(4);
     let error = f.resolve(&declared, None).unwrap_err();
     assert!(error.contains("has 3 bytes, the STAC says 4"), "{error}");
+}
+
+#[test]
+fn an_unreadable_checksum_is_dropped_and_a_local_file_hashed_instead() {
+    let f = fixture();
+    let path = f.file("online", "c.dat", b"hello");
+    let mut declared = asset(path.to_str().unwrap());
+    for bad in [serde_json::json!("not a multihash"), serde_json::json!(12)] {
+        declared.checksum = Some(bad.clone());
+        let resolved = f.resolved(&declared, None).unwrap();
+        assert_eq!(
+            resolved.file.checksum,
+            Some(Checksum::md5("5d41402abc4b2a76b9719d911017c592".into())),
+            "{bad}"
+        );
+        assert!(resolved.checksum_dropped.is_some(), "{bad}");
+    }
+    let mut external = asset("https://data.example.org/e.nc");
+    external.checksum = Some("1220abcd".into());
+    let resolved = f.resolved(&external, None).unwrap();
+    assert_eq!(resolved.file.checksum, None);
+    assert!(
+        resolved
+            .checksum_dropped
+            .unwrap()
+            .contains("is not a hex multihash")
+    );
 }
 
 #[test]

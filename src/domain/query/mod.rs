@@ -14,7 +14,7 @@ pub mod sql;
 #[cfg(test)]
 mod tests;
 
-pub use parser::parse;
+pub use parser::{MAX_DEPTH, MAX_TERMS, MAX_WILDCARDS, parse};
 
 /// A field named in a query, with the column where it was written (for error messages; two fields are
 /// equal when their names are).

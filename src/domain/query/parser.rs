@@ -5,8 +5,11 @@ use super::{Bound, Clause, FieldRef, Occur, Query, QueryError, Wild};
 
 /// Deepest nesting of parentheses.
 pub const MAX_DEPTH: usize = 64;
-/// Most terms in one query (each becomes a SQL condition with its parameters).
-pub const MAX_TERMS: usize = 10_000;
+/// Most terms in one query (each becomes a SQL condition with its parameters): the budget that bounds
+/// what one request may cost the database.
+pub const MAX_TERMS: usize = 1_024;
+/// Most wildcard terms in one query (each scans an index range or a whole column).
+pub const MAX_WILDCARDS: usize = 100;
 
 /// Parses a query string. The empty query matches everything.
 pub fn parse(input: &str) -> Result<Query, QueryError> {
@@ -18,6 +21,7 @@ pub fn parse(input: &str) -> Result<Query, QueryError> {
         end_column,
         depth: 0,
         terms: 0,
+        wildcards: 0,
     };
     if parser.tokens.is_empty() {
         return Ok(Query::All);
@@ -35,6 +39,7 @@ struct Parser {
     end_column: usize,
     depth: usize,
     terms: usize,
+    wildcards: usize,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -162,7 +167,10 @@ impl Parser {
         self.terms += 1;
         if self.terms > MAX_TERMS {
             return Err(QueryError::new(
-                format!("more than {MAX_TERMS} terms in one query"),
+                format!(
+                    "more than {MAX_TERMS} terms in one query (the budget of a query is {MAX_TERMS} terms, \
+                     {MAX_WILDCARDS} of them with wildcards)"
+                ),
                 column,
             ));
         }
@@ -178,7 +186,20 @@ impl Parser {
                 if field.is_some() || self.starts_term() =>
             {
                 let pieces = self.joined_term()?;
-                Ok(term_query(field, pieces, column)?)
+                let query = term_query(field, pieces, column)?;
+                if matches!(query, Query::Wildcard { .. }) {
+                    self.wildcards += 1;
+                    if self.wildcards > MAX_WILDCARDS {
+                        return Err(QueryError::new(
+                            format!(
+                                "more than {MAX_WILDCARDS} wildcard terms in one query (the budget of a \
+                                 query is {MAX_TERMS} terms, {MAX_WILDCARDS} of them with wildcards)"
+                            ),
+                            column,
+                        ));
+                    }
+                }
+                Ok(query)
             }
             Some(Tok::Unsupported(c)) => Err(unsupported(*c, column)),
             Some(Tok::RParen) => Err(QueryError::new("unexpected ')'", column)),

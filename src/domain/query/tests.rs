@@ -469,3 +469,25 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_query_has_a_budget_of_terms_and_wildcards() {
+    let terms = |n: usize, value: &str| {
+        (0..n)
+            .map(|i| format!("providerId:{value}{i}"))
+            .collect::<Vec<_>>()
+            .join(" OR ")
+    };
+    assert!(parse(&terms(MAX_TERMS, "p")).is_ok());
+    let over = error(&terms(MAX_TERMS + 1, "p"));
+    assert!(
+        over.starts_with("more than 1024 terms in one query (the budget of a query is 1024 terms, 100 of them with wildcards)"),
+        "{over}"
+    );
+    assert!(parse(&terms(MAX_WILDCARDS, "p*x")).is_ok());
+    let over = error(&terms(MAX_WILDCARDS + 1, "p*x"));
+    assert!(
+        over.starts_with("more than 100 wildcard terms in one query"),
+        "{over}"
+    );
+}

@@ -146,8 +146,8 @@ async fn bad_items_are_reported_with_their_place_and_the_import_goes_on() {
     std::fs::write(folder.join("broken.json"), "{not json").unwrap();
     let report = import_folder(&app, &folder).await;
     assert_eq!(
-        (report.imported, report.rejected),
-        (1, 5),
+        (report.imported, report.rejected, report.assets_skipped),
+        (3, 3, 2),
         "{:#?}",
         report.problems
     );
@@ -161,7 +161,7 @@ async fn bad_items_are_reported_with_their_place_and_the_import_goes_on() {
         "{problems}"
     );
     assert!(
-        problems.contains("items.ndjson:3: item \"lost\" rejected: asset \"data\": file"),
+        problems.contains("items.ndjson:3: lost: asset data skipped: file"),
         "{problems}"
     );
     assert!(problems.contains("is missing or unreadable"), "{problems}");
@@ -170,11 +170,89 @@ async fn bad_items_are_reported_with_their_place_and_the_import_goes_on() {
         "{problems}"
     );
     assert!(
-        problems.contains("items.ndjson:6: item \"outside\" rejected")
+        problems.contains("items.ndjson:6: outside: asset data skipped")
             && problems.contains("under no storage root"),
         "{problems}"
     );
-    assert_eq!(matching(&app, "").await, ["good"]);
+    // Items whose assets were all skipped are still objects (with their metadata), without files.
+    assert_eq!(matching(&app, "").await, ["good", "lost", "outside"]);
+}
+
+#[tokio::test]
+async fn one_bad_asset_is_skipped_and_reported_and_its_item_kept() {
+    let app = spawn_app().await;
+    let folder = app.data_dir().join("stac-assets");
+    std::fs::create_dir_all(&folder).unwrap();
+    let data = archive_file(&app, "online", "mixed/data.dat", b"data bytes");
+    let quicklook = archive_file(&app, "online", "mixed/ql.png", b"png");
+    let outside = app.data_dir().join("elsewhere.png");
+    std::fs::write(&outside, b"not in a root").unwrap();
+    let assets = json!({
+        "data": {"href": data, "roles": ["data"], "file:checksum": "d50110ffffffffffffffffffffffffffffffff"},
+        "overview": {"href": outside.display().to_string(), "roles": ["overview"]},
+        "visual": {"href": "ftp://ftp.example.org/visual.png", "roles": ["visual"]},
+        "thumbnail": {"roles": ["thumbnail"]},
+        "size": {"href": quicklook, "roles": ["overview"], "file:size": "three"},
+        "typed": {"href": quicklook, "regards:data_type": "PICTURE"},
+        "checksum": {"href": quicklook, "roles": ["overview"], "file:checksum": "not hex"},
+    });
+    let line = item("mixed", "c", json!({"title": "Mixed"}), assets).to_string();
+    std::fs::write(folder.join("items.ndjson"), line).unwrap();
+    let report = import_folder(&app, &folder).await;
+    assert_eq!(
+        (
+            report.imported,
+            report.rejected,
+            report.files,
+            report.assets_skipped,
+            report.checksums_dropped
+        ),
+        (1, 0, 2, 5, 1),
+        "{:#?}",
+        report.problems
+    );
+    let problems = report.problems.join("\n");
+    for expected in [
+        "mixed: asset overview skipped: file",
+        "mixed: asset visual skipped: unsupported href scheme ftp://",
+        "mixed: asset thumbnail skipped: missing field `href`",
+        "mixed: asset size skipped: invalid type: string \"three\"",
+        "mixed: asset typed skipped: unknown data type \"PICTURE\"",
+        "mixed: asset checksum: checksum dropped: file:checksum \"not hex\" is not a hex multihash",
+    ] {
+        assert!(problems.contains(expected), "{expected}\n{problems}");
+    }
+    assert!(
+        report
+            .summary_line()
+            .ends_with("5 assets skipped, 1 checksums dropped"),
+        "{}",
+        report.summary_line()
+    );
+    let (files, checksums): (Vec<String>, Vec<Option<String>>) =
+        sqlx::query_as::<_, (String, Option<String>)>(
+            "SELECT f.asset_key, f.checksum FROM files f JOIN data_objects o ON o.id = f.object_id \
+         WHERE o.provider_id = 'mixed' ORDER BY f.asset_key",
+        )
+        .fetch_all(app.state.store.pool())
+        .await
+        .unwrap()
+        .into_iter()
+        .unzip();
+    assert_eq!(files, ["checksum", "data"]);
+    // The dropped checksum was computed again from the file; the declared one was kept as given.
+    assert_eq!(
+        checksums,
+        [
+            Some(format!("{:032x}", md5_of(b"png"))),
+            Some("ffffffffffffffffffffffffffffffff".to_owned())
+        ]
+    );
+}
+
+fn md5_of(bytes: &[u8]) -> u128 {
+    use md5::Digest;
+    u128::from_be_bytes(md5::Md5::digest(bytes).into())
 }
 
 async fn post_import(
@@ -207,11 +285,12 @@ async fn http_import_takes_json_and_streamed_ndjson_for_admins_only() {
     let response = post_import(&app, Some(&admin), json, body.to_string()).await;
     assert_eq!(response.status(), 200);
     let report: Value = response.json().await.unwrap();
-    assert_eq!(report["content"]["imported"], 1);
-    assert_eq!(report["content"]["rejected"], 1);
+    assert_eq!(report["content"]["imported"], 2);
+    assert_eq!(report["content"]["rejected"], 0);
+    assert_eq!(report["content"]["assetsSkipped"], 1);
     let problem = report["content"]["problems"][0].as_str().unwrap();
     assert!(
-        problem.contains("item \"h-2\" rejected") && problem.contains("relative href"),
+        problem.contains("h-2: asset data skipped") && problem.contains("relative href"),
         "{problem}"
     );
 
@@ -229,7 +308,7 @@ async fn http_import_takes_json_and_streamed_ndjson_for_admins_only() {
             .unwrap()
             .starts_with("line 2: malformed JSON")
     );
-    assert_eq!(matching(&app, "dataset:web").await, ["h-1", "h-3"]);
+    assert_eq!(matching(&app, "dataset:web").await, ["h-1", "h-2", "h-3"]);
     let datasets: Value = app
         .get_as(&app.user_token(), "/catalog/datasets", &[])
         .await

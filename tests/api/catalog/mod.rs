@@ -1,5 +1,6 @@
 //! The built-in catalog: import, query forms, summaries, bad queries.
 
+mod budget;
 pub mod fixture;
 mod garbled;
 mod import;

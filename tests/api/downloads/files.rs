@@ -22,6 +22,14 @@ async fn state_of(app: &crate::helpers::TestApp, file: i64) -> String {
         .unwrap()
 }
 
+async fn sent_ranges(app: &crate::helpers::TestApp, file: i64) -> Option<String> {
+    sqlx::query_scalar("SELECT sent_ranges FROM order_files WHERE id = $1")
+        .bind(file)
+        .fetch_one(app.state.store.pool())
+        .await
+        .unwrap()
+}
+
 async fn settled(app: &crate::helpers::TestApp, file: i64, state: &str) {
     crate::helpers::wait_until(std::time::Duration::from_secs(10), state, || async {
         state_of(app, file).await == state
@@ -68,7 +76,12 @@ async fn a_file_is_served_whole_or_by_ranges_and_downloaded_once_covered() {
     );
     assert!(part.headers().contains_key("etag"));
     assert_eq!(part.bytes().await.unwrap(), content[..40]);
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    crate::helpers::wait_until(
+        std::time::Duration::from_secs(5),
+        "the part to be recorded",
+        || async { sent_ranges(&app, file).await.as_deref() == Some("0-40") },
+    )
+    .await;
     assert_eq!(state_of(&app, file).await, "AVAILABLE", "a part only");
 
     let rest = get(
@@ -157,16 +170,22 @@ async fn pending_error_unknown_and_evicted_files_say_so() {
         .await
         .unwrap();
     tx.commit().await.unwrap();
+    let gone = get(
+        &app,
+        &format!("/orders/files/{restored}"),
+        Some(&token),
+        &[],
+    )
+    .await;
+    assert_eq!(gone.status(), 410);
+    let body: Value = gone.json().await.unwrap();
+    // Retry only takes files in error: the message names what works for a downloaded file.
     assert_eq!(
-        get(
-            &app,
-            &format!("/orders/files/{restored}"),
-            Some(&token),
-            &[]
+        body["messages"][0],
+        format!(
+            "The cached copy of data file {restored} was removed after its download. To get it again, \
+             restart the order once it is done: restarting makes a new order of the same selection"
         )
-        .await
-        .status(),
-        410
     );
 }
 
@@ -427,21 +446,40 @@ async fn a_file_that_cannot_be_read_is_a_download_error() {
 }
 
 #[tokio::test]
-async fn a_client_that_leaves_without_reading_the_body_downloads_nothing() {
+async fn a_client_cutting_a_download_counts_what_was_written_before_it_left() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-    let app = app_with_orders_catalog().await;
+    let app = crate::helpers::spawn_app().await;
+    // Far more than socket buffers hold: the server is still writing when the client leaves.
+    const SIZE: u64 = 64 * 1024 * 1024;
+    let path = app.data_dir().join("archive/online/big/big.dat");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::File::create(&path).unwrap().set_len(SIZE).unwrap();
+    let folder = app.data_dir().join("stac-big");
+    std::fs::create_dir_all(&folder).unwrap();
+    let lines = [
+        crate::catalog::fixture::collection("big", "Big").to_string(),
+        crate::catalog::fixture::item(
+            "big-1",
+            "big",
+            serde_json::json!({}),
+            serde_json::json!({"data": {"href": path.display().to_string()}}),
+        )
+        .to_string(),
+    ];
+    std::fs::write(folder.join("items.ndjson"), lines.join("\n")).unwrap();
+    crate::catalog::fixture::import_folder(&app, &folder).await;
     let token = app.user_token();
-    let id = processed_order(&app, &token, "dataset:alpha").await;
-    let file = file_id(&app, id, "alpha-4").await;
+    let id = processed_order(&app, &token, "dataset:big").await;
+    let file = file_id(&app, id, "big-1").await;
     let address = app
         .url("")
         .trim_start_matches("http://")
         .trim_end_matches('/')
         .to_owned();
 
-    // As download managers probe: the whole body is sent (it fits the socket buffers), the client reads
-    // a few bytes of the answer and closes, leaving the rest unread.
+    // As download managers cut a connection they no longer need: the client reads the head and the first
+    // MiB of the body, and closes with the rest unread.
     let mut socket = tokio::net::TcpStream::connect(&address).await.unwrap();
     let request = format!(
         "GET /orders/files/{file} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\n\r\n"
@@ -450,18 +488,34 @@ async fn a_client_that_leaves_without_reading_the_body_downloads_nothing() {
     let mut head = [0u8; 12];
     socket.read_exact(&mut head).await.unwrap();
     assert_eq!(&head, b"HTTP/1.1 200");
-    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    socket.shutdown().await.unwrap();
+    let mut first_mib = vec![0u8; 1024 * 1024];
+    socket.read_exact(&mut first_mib).await.unwrap();
     drop(socket);
-    tokio::time::sleep(regards_order::http::delivery::GRACE * 3).await;
+    crate::helpers::wait_until(
+        std::time::Duration::from_secs(5),
+        "the prefix to be recorded",
+        || async { sent_ranges(&app, file).await.is_some() },
+    )
+    .await;
+    let sent = sent_ranges(&app, file).await.unwrap();
+    let (start, end) = sent.split_once('-').unwrap();
+    let end: u64 = end.parse().unwrap();
+    assert_eq!(start, "0", "{sent}");
+    assert!(
+        (1024 * 1024..SIZE / 2).contains(&end),
+        "what was written counts, not more: {sent}"
+    );
     assert_eq!(state_of(&app, file).await, "AVAILABLE");
 
-    // A client that reads it all downloads it.
-    let body = get(&app, &format!("/orders/files/{file}"), Some(&token), &[])
-        .await
-        .bytes()
-        .await
-        .unwrap();
-    assert_eq!(body, super::source(&app, "online", "alpha/4.dat"));
+    // Another connection fetches the rest: the two cover the file.
+    let rest = get(
+        &app,
+        &format!("/orders/files/{file}"),
+        Some(&token),
+        &[("range", &format!("bytes={end}-"))],
+    )
+    .await;
+    assert_eq!(rest.status(), 206);
+    assert_eq!(rest.bytes().await.unwrap().len() as u64, SIZE - end);
     settled(&app, file, "DOWNLOADED").await;
 }

@@ -6,7 +6,7 @@ use super::{get, processed_order};
 use crate::orders::{app_with_orders_catalog, files_in};
 
 /// (name, url) of each file of a metalink, in order.
-fn files_of(xml: &str) -> Vec<(String, String)> {
+pub fn files_of(xml: &str) -> Vec<(String, String)> {
     xml.split("<file name=\"")
         .skip(1)
         .map(|part| {

@@ -3,6 +3,7 @@
 mod external;
 mod files;
 mod metalink;
+mod names;
 mod private_addresses;
 mod servers;
 mod timeouts;

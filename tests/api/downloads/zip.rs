@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::{get, processed_order, source};
 use crate::orders::{app_with_orders_catalog, files_in, progress};
 
-fn entries(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
+pub fn entries(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
     (0..archive.len())
         .map(|n| {
@@ -174,7 +174,9 @@ async fn a_client_leaving_halfway_changes_nothing() {
     let first = response.chunk().await.unwrap();
     assert!(first.is_some());
     drop(response);
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // A zip counts only whole, and only after its connection stayed sound for the grace period: wait
+    // well past it.
+    tokio::time::sleep(regards_order::http::delivery::GRACE * 3).await;
     assert_eq!(files_in(&app, id, "AVAILABLE").await.len(), 5);
     assert!(files_in(&app, id, "DOWNLOADED").await.is_empty());
 }
@@ -241,4 +243,35 @@ async fn only_the_owner_or_an_admin_gets_the_zip_of_a_live_order() {
     assert_eq!(response.status(), 404);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["messages"][0], format!("Order {id} has expired"));
+}
+
+#[tokio::test]
+async fn the_zip_is_named_by_the_service_clock() {
+    let app = app_with_orders_catalog().await;
+    let token = app.user_token();
+    let id = processed_order(&app, &token, "dataset:alpha").await;
+    app.state
+        .clock
+        .advance(std::time::Duration::from_secs(86_400));
+    let token = app.user_token();
+    let response = get(
+        &app,
+        &format!("/user/orders/{id}/download"),
+        Some(&token),
+        &[],
+    )
+    .await;
+    let day = app
+        .state
+        .clock
+        .now()
+        .to_datetime()
+        .format("%Y-%m-%d")
+        .to_string();
+    assert_eq!(response.status(), 200);
+    let disposition = response.headers()["content-disposition"].to_str().unwrap();
+    assert!(
+        disposition.starts_with(&format!("attachment;filename=order_{id}_{day}T")),
+        "{disposition} (the service's clock says {day})"
+    );
 }

@@ -5,6 +5,7 @@ mod admin;
 mod cache;
 mod create;
 mod lifecycle;
+mod retry;
 mod scenario;
 
 use serde_json::{Value, json};

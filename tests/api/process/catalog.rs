@@ -131,7 +131,7 @@ async fn catalog_generate_then_import_from_the_command_line() {
     );
     assert_eq!(
         String::from_utf8_lossy(&output.stdout).trim(),
-        "imported 30, updated 0, rejected 0 (3 datasets)"
+        "imported 30, updated 0, rejected 0 (3 datasets, 90 files)"
     );
 
     let output = import(vec![
@@ -140,12 +140,64 @@ async fn catalog_generate_then_import_from_the_command_line() {
     .await;
     assert_eq!(
         String::from_utf8_lossy(&output.stdout).trim(),
-        "imported 0, updated 10, rejected 0 (0 datasets)"
+        "imported 0, updated 10, rejected 0 (0 datasets, 30 files)"
     );
 
     let output = import(vec!["/no/such/folder".into()]).await;
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("/no/such/folder does not exist"));
+
+    // An item that cannot be read makes the command fail, after importing the rest.
+    let broken = data_dir.join("broken.ndjson");
+    std::fs::write(&broken, "{\"type\": \"Feature\"}\n").unwrap();
+    let output = import(vec![broken.display().to_string()]).await;
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("1 items could not be imported"));
+}
+
+#[tokio::test]
+async fn a_generated_catalog_outside_the_storage_roots_says_how_to_configure_them() {
+    let app = spawn_app().await;
+    let out = app.data_dir().join("generated");
+    let output = regards_order(&[
+        "catalog",
+        "generate",
+        "--out",
+        out.to_str().unwrap(),
+        "--objects",
+        "20",
+        "--file-size",
+        "0",
+    ])
+    .output()
+    .await
+    .unwrap();
+    assert!(output.status.success());
+    let output = regards_order(&[
+        "catalog",
+        "import",
+        out.join("stac").to_str().unwrap(),
+        "--data-dir",
+        app.data_dir().to_str().unwrap(),
+        "--database-url",
+        app.database_url(),
+    ])
+    .output()
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("None of the files is under a configured storage root"),
+        "{stderr}"
+    );
+    let online_root = app.data_dir().join("archive/online");
+    assert!(
+        stderr.contains(&online_root.display().to_string()),
+        "{stderr}"
+    );
+    assert!(stderr.contains("root = \"DIR/online\""), "{stderr}");
+    assert!(String::from_utf8_lossy(&output.stdout).contains("40 assets skipped"));
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@ mod downloads;
 mod jobs;
 mod orders;
 mod serve;
+mod split_downloads;
 
 use std::path::Path;
 use std::process::Stdio;

@@ -70,6 +70,19 @@ pub fn label_words(label: &str) -> String {
     format!(" {} ", words.join(" "))
 }
 
+/// Conditions joined by `op`, in parentheses: `(a OR b OR c)`. SQLite parses a flat chain into a tree as
+/// deep as the chain is long and refuses trees deeper than 1000, so a long chain is cut into groups of at
+/// most `CHAIN` (recursively): 1024 terms nest four levels deep.
+fn chain(parts: &[String], op: &str) -> String {
+    const CHAIN: usize = 8;
+    if parts.len() <= CHAIN {
+        return format!("({})", parts.join(&format!(" {op} ")));
+    }
+    let size = parts.len().div_ceil(CHAIN);
+    let groups: Vec<String> = parts.chunks(size).map(|group| chain(group, op)).collect();
+    chain(&groups, op)
+}
+
 /// Translates `query`; `properties` are the known property names and types.
 pub fn to_sql(
     query: &Query,
@@ -167,13 +180,13 @@ impl Builder<'_> {
         }
         let mut parts = must;
         if parts.is_empty() && !should.is_empty() {
-            parts.push(format!("({})", should.join(" OR ")));
+            parts.push(chain(&should, "OR"));
         }
         parts.extend(must_not);
         if parts.is_empty() {
             return Ok("1=1".to_owned());
         }
-        Ok(format!("({})", parts.join(" AND ")))
+        Ok(chain(&parts, "AND"))
     }
 
     fn target(&mut self, field: Option<&FieldRef>) -> Result<Target, QueryError> {

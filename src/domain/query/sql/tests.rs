@@ -124,3 +124,45 @@ fn unknown_fields_and_bad_values_are_errors_with_a_column() {
         "'level' takes a number, not \"high\" at column 6"
     );
 }
+
+/// The deepest nesting of parentheses in a SQL text.
+fn nesting(sql: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    for c in sql.chars() {
+        match c {
+            '(' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            ')' => depth -= 1,
+            _ => {}
+        }
+    }
+    deepest
+}
+
+#[test]
+fn long_chains_nest_a_few_levels_not_one_per_term() {
+    for op in [" OR ", " AND "] {
+        let text: Vec<String> = (0..1024).map(|n| format!("providerId:p{n}")).collect();
+        let condition = sql(&text.join(op));
+        assert_eq!(condition.params.len(), 1024);
+        assert!(
+            nesting(&condition.sql) <= 5,
+            "{op}: {}",
+            nesting(&condition.sql)
+        );
+        // Every term is still there, once.
+        for n in [0, 1, 511, 1023] {
+            assert!(
+                condition
+                    .sql
+                    .contains(&format!("o.provider_id = ${}", n + 1))
+            );
+        }
+    }
+    assert_eq!(
+        sql("providerId:a OR providerId:b").sql,
+        "((o.provider_id = $1 OR o.provider_id = $2))"
+    );
+}
