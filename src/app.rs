@@ -27,8 +27,8 @@ pub struct AppState {
     /// Base of the links in emails and metalinks: `http.public_url`, else the address actually bound.
     pub public_url: Arc<str>,
     pub storages: crate::storage::Storages,
-    /// For external (http) files.
-    pub http: reqwest::Client,
+    /// Outgoing HTTP: `http.external_files` for the URLs of external files, `http.general` otherwise.
+    pub http: crate::outbound::HttpClients,
 }
 
 impl AppState {
@@ -39,6 +39,8 @@ impl AppState {
         bound: Option<SocketAddr>,
         clock: Clock,
     ) -> anyhow::Result<AppState> {
+        // First: a `ca_file` that cannot be used stops the start before the database is touched.
+        let http = crate::outbound::HttpClients::from_config(&config.http_client)?;
         let store =
             crate::store::connect_with(&config.database.url, config.database.statement_timeout)
                 .await
@@ -51,10 +53,6 @@ impl AppState {
         let mailer = Mailer::from_config(&config)?;
         let public_url = public_url(&config, bound);
         let storages = crate::storage::Storages::from_config(&config.storages);
-        let http = reqwest::Client::builder()
-            .connect_timeout(std::time::Duration::from_secs(10))
-            .build()
-            .context("cannot build the HTTP client")?;
         Ok(AppState {
             http,
             storages,

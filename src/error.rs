@@ -47,6 +47,9 @@ pub enum AppError {
     /// 502: the server holding an external file failed.
     #[error("{0}")]
     BadGateway(String),
+    /// 504: the server holding an external file did not answer in time.
+    #[error("{0}")]
+    GatewayTimeout(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -72,6 +75,7 @@ impl AppError {
             AppError::NotYet(..) => StatusCode::ACCEPTED,
             AppError::Gone(_) => StatusCode::GONE,
             AppError::BadGateway(_) => StatusCode::BAD_GATEWAY,
+            AppError::GatewayTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -17,6 +17,7 @@ pub mod http;
 pub mod jobs;
 pub mod notify;
 pub mod orders;
+pub mod outbound;
 pub mod storage;
 pub mod store;
 pub mod time;

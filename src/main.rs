@@ -7,6 +7,7 @@ use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    regards_order::outbound::install_crypto_provider();
     let cli = Cli::parse();
     let default_args = cli::ConfigArgs::default();
     let loaded = match cli.command.config_args().unwrap_or(&default_args).load() {

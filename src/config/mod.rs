@@ -3,6 +3,7 @@
 //! reported, not fatal. Nothing else in the service reads the environment.
 
 mod duration;
+mod http_client;
 mod layers;
 
 use std::path::{Path, PathBuf};
@@ -12,6 +13,7 @@ use serde::Deserialize;
 use toml::{Table, Value};
 
 pub use duration::parse_duration;
+pub use http_client::{HttpClientConfig, Proxies};
 pub use layers::ENV_PREFIX;
 
 const DEFAULTS: &str = include_str!("defaults.toml");
@@ -64,6 +66,7 @@ pub struct Config {
     pub storages: Vec<StorageConfig>,
     pub mail: MailConfig,
     pub log: LogConfig,
+    pub http_client: HttpClientConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -215,10 +218,11 @@ impl Config {
         apply_flags(&mut table, &sources.flags);
 
         let mut unknown_keys = Vec::new();
-        let config: Config = serde_ignored::deserialize(Value::Table(table), |path| {
+        let mut config: Config = serde_ignored::deserialize(Value::Table(table), |path| {
             unknown_keys.push(path.to_string())
         })
         .map_err(|error| ConfigError::Invalid(error.to_string()))?;
+        config.http_client.proxies = Proxies::from_env(&sources.env);
         let config = config.resolve()?;
         Ok(Loaded {
             config,
@@ -290,6 +294,7 @@ impl Config {
         if self.jobs.max_attempts == 0 {
             return invalid("jobs.max_attempts must be at least 1".into());
         }
+        self.http_client.validate().map_err(ConfigError::Invalid)?;
         if self.jobs.lease < Duration::from_secs(1) {
             return invalid("jobs.lease must be at least 1s".into());
         }

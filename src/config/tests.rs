@@ -207,6 +207,49 @@ fn orders_may_never_expire() {
 }
 
 #[test]
+fn the_http_client_keys_have_their_defaults_and_take_hosts_from_the_environment() {
+    let config = load(None, &[], Flags::default()).unwrap().config;
+    let client = &config.http_client;
+    assert_eq!(client.ca_file, PathBuf::new());
+    assert_eq!(client.connect_timeout, Duration::from_secs(10));
+    assert_eq!(client.read_timeout, Duration::from_secs(60));
+    assert!(client.allow_hosts.is_empty());
+    assert!(client.proxies.is_empty());
+
+    let env = [
+        (
+            "REGARDS_ORDER__HTTP_CLIENT__ALLOW_HOSTS",
+            "127.0.0.1, data.local",
+        ),
+        ("REGARDS_ORDER__HTTP_CLIENT__READ_TIMEOUT", "1s"),
+        ("HTTPS_PROXY", "http://proxy.example.org:3128"),
+    ];
+    let config = load(None, &env, Flags::default()).unwrap().config;
+    assert_eq!(config.http_client.allow_hosts, ["127.0.0.1", "data.local"]);
+    assert_eq!(config.http_client.read_timeout, Duration::from_secs(1));
+    assert_eq!(
+        config.http_client.proxies.https.as_deref(),
+        Some("http://proxy.example.org:3128")
+    );
+
+    let file = "[http_client]\nallow_hosts = [\"a.local\"]\nconnect_timeout = \"0s\"\n";
+    let error = load(Some(file), &[], Flags::default()).unwrap_err();
+    assert!(error.to_string().contains("must be positive"), "{error}");
+}
+
+#[test]
+fn proxy_passwords_never_show_in_debug_output() {
+    let env = [(
+        "HTTPS_PROXY",
+        "http://proxy-user:s3cret@proxy.example.org:3128",
+    )];
+    let config = load(None, &env, Flags::default()).unwrap().config;
+    let shown = format!("{:?}", config.http_client);
+    assert!(shown.contains("proxy.example.org"), "{shown}");
+    assert!(!shown.contains("s3cret"), "{shown}");
+}
+
+#[test]
 fn passwords_in_urls_never_show_in_debug_output() {
     let loaded = load(
         None,

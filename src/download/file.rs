@@ -16,6 +16,7 @@ use crate::app::AppState;
 use crate::domain::order::FileState;
 use crate::domain::ranges::{ByteRange, RangeRequest, parse_range};
 use crate::error::AppError;
+use crate::outbound::FetchError;
 use crate::store::suborders::OrderFileRow;
 
 /// Read buffer of a single-file download.
@@ -214,7 +215,9 @@ async fn unreadable(state: &AppState, file: &OrderFileRow, reason: &str) -> AppE
 }
 
 /// An external file, fetched from its URL as it is sent (the `Range` passed on, unless `If-Range` does not
-/// name our entity tag). What the client receives of a whole answer or of a range counts as sent.
+/// name our entity tag) through the client of external files (private addresses refused,
+/// docs/ARCHITECTURE.md). What the client receives of a whole answer or of a range counts as sent. A
+/// failure before the first byte is a DOWNLOAD_ERROR: 504 on a timeout, 502 otherwise.
 async fn external(
     state: &AppState,
     file: &OrderFileRow,
@@ -223,43 +226,35 @@ async fn external(
     recording: Recording,
 ) -> Result<Response, AppError> {
     let declared_size = file.size.map(|s| s.max(0) as u64);
-    let mut request = state.http.get(url);
-    if let Some(range) = asked.range(&etag(file, declared_size.unwrap_or(0))) {
-        request = request.header(header::RANGE, range);
-    }
-    let upstream = match request.send().await {
-        Ok(upstream) if upstream.status().is_success() => upstream,
-        Ok(upstream) => {
-            return Err(unreadable(
-                state,
-                file,
-                &format!("{url} answered {}", upstream.status()),
-            )
-            .await);
-        }
-        Err(error) => return Err(unreadable(state, file, &format!("{url}: {error}")).await),
+    let range = asked.range(&etag(file, declared_size.unwrap_or(0)));
+    let upstream = match state.http.external_files.get(url, range).await {
+        Ok(upstream) => upstream,
+        Err(error) => return Err(external_failed(state, file, url, error).await),
     };
-    let status = upstream.status();
-    let size = upstream.content_length().or(declared_size).unwrap_or(0);
+    let status = upstream.status;
+    let length = upstream
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|length| length.to_str().ok()?.parse::<u64>().ok());
+    let size = length.or(declared_size).unwrap_or(0);
     let mut builder = base_headers(file, size)?.status(status.as_u16());
     for name in [header::CONTENT_LENGTH, header::CONTENT_RANGE] {
-        if let Some(value) = upstream.headers().get(&name) {
+        if let Some(value) = upstream.headers.get(&name) {
             builder = builder.header(name, value.clone());
         }
     }
     let part = match status {
-        reqwest::StatusCode::OK => upstream
-            .content_length()
+        reqwest::StatusCode::OK => length
             .or(declared_size)
             .map(|end| ByteRange { start: 0, end }),
         reqwest::StatusCode::PARTIAL_CONTENT => upstream
-            .headers()
+            .headers
             .get(header::CONTENT_RANGE)
             .and_then(|value| value.to_str().ok())
             .and_then(content_range),
         _ => None,
     };
-    let stream = Box::pin(upstream.bytes_stream());
+    let stream = upstream.body;
     let body = match part {
         Some(part) => Body::from_stream(counted(state, file, part, stream, recording)),
         // A whole answer of unknown length counts once it ended.
@@ -291,6 +286,26 @@ fn whole_of_unknown_length<S>(
 }
 
 /// The range of a `Content-Range: bytes a-b/size` answer.
+/// The external server could not be read (refused, timed out, failed, error status): DOWNLOAD_ERROR, and
+/// 504 on a timeout, 502 otherwise.
+async fn external_failed(
+    state: &AppState,
+    file: &OrderFileRow,
+    url: &str,
+    error: FetchError,
+) -> AppError {
+    let shown = crate::app::redact(url);
+    let timed_out = matches!(error, FetchError::TimedOut(_));
+    let reason = match error {
+        FetchError::Status(status) => format!("{shown} answered {status}"),
+        other => format!("{shown}: {other}"),
+    };
+    match unreadable(state, file, &reason).await {
+        AppError::BadGateway(message) if timed_out => AppError::GatewayTimeout(message),
+        other => other,
+    }
+}
+
 fn content_range(value: &str) -> Option<ByteRange> {
     let (range, _) = value.trim().strip_prefix("bytes ")?.split_once('/')?;
     let (first, last) = range.split_once('-')?;

@@ -19,6 +19,7 @@ use super::{
 use crate::app::AppState;
 use crate::domain::order::FileState;
 use crate::error::AppError;
+use crate::outbound::FetchError;
 use crate::store::suborders::{self as subs, FileFilter, OrderFileRow};
 
 /// Between the zip writer (a blocking thread) and the HTTP body.
@@ -225,18 +226,15 @@ fn open(
             .map(|f| Box::new(f) as Box<dyn Read + Send>)
             .map_err(|e| format!("Error during file download: {e}")),
         Source::Url(url) => {
-            let response = handle
-                .block_on(state.http.get(url).send())
-                .map_err(|e| format!("Error during file download: {e}"))?;
-            if !response.status().is_success() {
-                return Err(format!(
-                    "Server returned HTTP error code {}",
-                    response.status().as_u16()
-                ));
-            }
-            let stream =
-                futures::TryStreamExt::map_err(response.bytes_stream(), std::io::Error::other);
-            let reader = tokio_util::io::StreamReader::new(stream);
+            let fetched = handle
+                .block_on(state.http.external_files.get(url, None))
+                .map_err(|error| match error {
+                    FetchError::Status(status) => {
+                        format!("Server returned HTTP error code {}", status.as_u16())
+                    }
+                    other => format!("Error during file download: {other}"),
+                })?;
+            let reader = tokio_util::io::StreamReader::new(fetched.body);
             Ok(Box::new(SyncIoBridge::new_with_handle(
                 reader,
                 handle.clone(),

@@ -159,6 +159,8 @@ async fn public_metalink_download(
         (status = GONE, description = "The cached copy was evicted after its download", body = ErrorBody),
         (status = RANGE_NOT_SATISFIABLE, description = "The range is outside the file (`Content-Range: bytes */<size>`)", body = ErrorBody),
         (status = UNPROCESSABLE_ENTITY, description = "The file is in error", body = ErrorBody),
+        (status = BAD_GATEWAY, description = "The server of an external file failed, or its address is refused", body = ErrorBody),
+        (status = GATEWAY_TIMEOUT, description = "The server of an external file did not answer in time", body = ErrorBody),
     )
 )]
 async fn file_download(
@@ -185,6 +187,8 @@ async fn file_download(
         (status = NOT_FOUND, body = ErrorBody), (status = GONE, body = ErrorBody),
         (status = RANGE_NOT_SATISFIABLE, description = "The range is outside the file (`Content-Range: bytes */<size>`)", body = ErrorBody),
         (status = UNPROCESSABLE_ENTITY, description = "The file is in error", body = ErrorBody),
+        (status = BAD_GATEWAY, description = "The server of an external file failed, or its address is refused", body = ErrorBody),
+        (status = GATEWAY_TIMEOUT, description = "The server of an external file did not answer in time", body = ErrorBody),
     )
 )]
 async fn public_file_download(

@@ -112,6 +112,13 @@ fn with_database(server: &str, name: &str) -> String {
     url.to_string()
 }
 
+/// A plain HTTP client for tests. reqwest takes its TLS provider from the process (ring, installed here
+/// as the service does at start).
+pub fn http_client() -> reqwest::Client {
+    regards_order::outbound::install_crypto_provider();
+    reqwest::Client::new()
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
@@ -142,7 +149,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     TestApp {
         address: format!("http://{bound}"),
         state,
-        client: reqwest::Client::new(),
+        client: http_client(),
         _dir: dir,
         database,
         shutdown,

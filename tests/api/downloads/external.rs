@@ -11,12 +11,12 @@ use serde_json::json;
 
 use super::get;
 use crate::catalog::fixture::{collection, import_folder, item};
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, spawn_app_with};
 use crate::orders::{files_in, id_of, order_of};
 
-const SIZE: usize = 100_000;
+pub const SIZE: usize = 100_000;
 
-fn content() -> Vec<u8> {
+pub fn content() -> Vec<u8> {
     (0..SIZE).map(|n| (n * 7 % 251) as u8).collect()
 }
 
@@ -67,7 +67,8 @@ async fn external_server() -> (String, Arc<AtomicUsize>) {
 /// A catalog with one dataset `ext`: `ext-1` on the server above, `ext-2` on its broken path.
 async fn app_with_external_files() -> (TestApp, Arc<AtomicUsize>) {
     let (server, served) = external_server().await;
-    let app = spawn_app().await;
+    let app =
+        spawn_app_with(|config| config.http_client.allow_hosts = vec!["127.0.0.1".into()]).await;
     let folder = app.data_dir().join("stac-external");
     std::fs::create_dir_all(&folder).unwrap();
     let lines = [
@@ -93,7 +94,7 @@ async fn app_with_external_files() -> (TestApp, Arc<AtomicUsize>) {
     (app, served)
 }
 
-async fn file_of(app: &TestApp, order: i64, object: &str) -> i64 {
+pub async fn file_of(app: &TestApp, order: i64, object: &str) -> i64 {
     sqlx::query_scalar("SELECT id FROM order_files WHERE order_id = $1 AND object_ip_id IN (SELECT ip_id FROM data_objects WHERE provider_id = $2)")
         .bind(order)
         .bind(object)

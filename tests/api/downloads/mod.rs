@@ -4,7 +4,11 @@ mod external;
 mod files;
 mod metalink;
 mod names;
+mod private_addresses;
+mod servers;
 mod symlinks;
+mod timeouts;
+mod tls;
 mod zip;
 mod zip64;
 

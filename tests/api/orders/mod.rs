@@ -26,6 +26,8 @@ pub async fn app_with_orders_catalog_and(
 ) -> TestApp {
     let app = spawn_app_with(|config| {
         config.orders.suborder_max_bytes = 250;
+        // `alpha-ext` is on 127.0.0.1 (nothing listens there): a server down, not a refused address.
+        config.http_client.allow_hosts = vec!["127.0.0.1".into()];
         configure(config);
     })
     .await;

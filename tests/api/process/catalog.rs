@@ -207,7 +207,7 @@ async fn adds_racing_through_two_server_processes_all_land() {
     let (mut first, first_address) = start_serve(&data_dir, app.database_url()).await;
     let (mut second, second_address) = start_serve(&data_dir, app.database_url()).await;
     let token = app.user_token();
-    let client = reqwest::Client::new();
+    let client = crate::helpers::http_client();
     let adds = (0..20).map(|n| {
         let address = if n % 2 == 0 {
             &first_address

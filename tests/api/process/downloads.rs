@@ -131,7 +131,7 @@ async fn aria2c_downloads_the_metalinks_and_unzip_checks_the_zip() {
     }
     for (format, extension) in [("", "metalink"), ("?format=meta4", "meta4")] {
         let metalink = work.join(format!("order.{extension}"));
-        let body = reqwest::Client::new()
+        let body = crate::helpers::http_client()
             .get(format!(
                 "{address}/user/orders/{order}/metalink/download{format}"
             ))

@@ -174,7 +174,7 @@ pub fn aiosmtpd_python() -> Option<String> {
 
 /// GETs a URL with a bearer token and reads the JSON answer.
 pub async fn fetch_json(url: &str, token: &str) -> serde_json::Value {
-    reqwest::Client::new()
+    crate::helpers::http_client()
         .get(url)
         .bearer_auth(token)
         .send()
