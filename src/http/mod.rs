@@ -12,6 +12,8 @@ mod metrics;
 mod normalize;
 mod orders;
 pub mod resource;
+pub mod server;
+mod timeouts;
 
 use std::sync::OnceLock;
 
@@ -113,7 +115,7 @@ async fn openapi_json() -> Response {
         .into_response()
 }
 
-/// The service, ready for `axum::serve`.
+/// The service, ready for `server::serve`.
 pub fn app(state: AppState) -> App {
     let router = routes()
         .0

@@ -9,6 +9,7 @@ pub mod basket;
 mod catalog;
 mod conventions;
 mod downloads;
+mod hostile;
 mod jobs;
 mod migrations;
 mod operations;
