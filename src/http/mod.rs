@@ -47,7 +47,7 @@ pub type App = MapRequest<Router, fn(Request) -> Request>;
     ),
     modifiers(&BearerAuth),
     tags(
-        (name = "operations", description = "Health, metrics and this description; no token needed."),
+        (name = "operations", description = "Health, metrics and this description; no access token needed."),
         (name = "catalog", description = "The built-in catalog: datasets, data objects and their files."),
         (name = "basket", description = "The caller's basket: selections of data objects, per dataset."),
         (name = "orders", description = "Orders: made from the basket, processed in sub-orders, downloaded."),

@@ -2,6 +2,7 @@
 //! made-up methods and paths, bodies too large — spoken over raw sockets, as an attacker would.
 
 mod connection_limit;
+mod metrics;
 mod slow_clients;
 
 use std::time::Duration;
