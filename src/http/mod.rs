@@ -17,7 +17,7 @@ mod timeouts;
 
 use std::sync::OnceLock;
 
-use axum::extract::Request;
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::Method;
 use axum::response::{IntoResponse, Response};
 use axum::{Router, middleware};
@@ -121,6 +121,7 @@ pub fn app(state: AppState) -> App {
         .0
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(extract::MAX_JSON_BODY_BYTES))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(middleware::from_fn(metrics::track))
         .layer(TraceLayer::new_for_http())

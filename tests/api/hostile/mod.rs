@@ -1,6 +1,7 @@
 //! Hostile clients (docs/ARCHITECTURE.md, "Hostile clients"): slow and idle connections, too many of them,
 //! made-up methods and paths, bodies too large — spoken over raw sockets, as an attacker would.
 
+mod bodies;
 mod connection_limit;
 mod metrics;
 mod slow_clients;
@@ -24,6 +25,13 @@ pub async fn connect(app: &TestApp) -> TcpStream {
 pub struct RawResponse {
     pub status: u16,
     pub body: Vec<u8>,
+}
+
+impl RawResponse {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&self.body)))
+    }
 }
 
 /// Reads one response: its head, then its body by `Content-Length` (or to the end of the connection).
