@@ -93,20 +93,16 @@ pub async fn run(
     let mut worker_set = crate::jobs::spawn_workers(&state, workers, shutdown.clone());
     let server = listener.map(|listener| {
         let app = crate::http::app(state.clone());
-        let shutdown = shutdown.clone();
-        tokio::spawn(async move {
-            let listener = crate::http::delivery::WatchedListener(listener);
-            let service =
-                axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
-                    crate::http::delivery::Connection,
-                >(app);
-            axum::serve(listener, service)
-                .with_graceful_shutdown(async move { shutdown.cancelled().await })
-                .await
-        })
+        let limits = crate::http::server::Limits::from_config(&state.config.http);
+        tokio::spawn(crate::http::server::serve(
+            listener,
+            app,
+            limits,
+            shutdown.clone(),
+        ))
     });
     if let Some(server) = server {
-        server.await.context("the HTTP server task failed")??;
+        server.await.context("the HTTP server task failed")?;
     } else {
         shutdown.cancelled().await;
     }

@@ -69,11 +69,43 @@ pub struct Config {
     pub http_client: HttpClientConfig,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 pub struct HttpConfig {
     pub bind: String,
     /// Base of the links in emails and metalinks; empty means the address actually bound.
     pub public_url: String,
+    /// Connections served at once; more wait to be accepted (lowered at start to fit the file limit).
+    pub max_connections: u32,
+    /// From the accept (or a following request's first byte) to the end of the request head.
+    #[serde(deserialize_with = "duration::deserialize")]
+    pub header_read_timeout: Duration,
+    /// From the end of the head to the end of the body, one second more per 64 KiB received.
+    #[serde(deserialize_with = "duration::deserialize")]
+    pub body_read_timeout: Duration,
+    /// From the end of a response to the first byte of the next request.
+    #[serde(deserialize_with = "duration::deserialize")]
+    pub idle_timeout: Duration,
+    /// Empty: `/metrics` is open; else it requires `Authorization: Bearer <metrics_token>`.
+    pub metrics_token: String,
+}
+
+impl std::fmt::Debug for HttpConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let token = if self.metrics_token.is_empty() {
+            ""
+        } else {
+            "<redacted>"
+        };
+        f.debug_struct("HttpConfig")
+            .field("bind", &self.bind)
+            .field("public_url", &self.public_url)
+            .field("max_connections", &self.max_connections)
+            .field("header_read_timeout", &self.header_read_timeout)
+            .field("body_read_timeout", &self.body_read_timeout)
+            .field("idle_timeout", &self.idle_timeout)
+            .field("metrics_token", &token)
+            .finish()
+    }
 }
 
 #[derive(Clone, Deserialize)]
@@ -280,6 +312,7 @@ impl Config {
                 "http.public_url must start with http:// or https://, got {public_url:?}"
             ));
         }
+        self.http.validate()?;
         if !(1..=1000).contains(&self.orders.page_size) {
             return invalid(format!(
                 "orders.page_size must be between 1 and 1000, got {}",
@@ -323,6 +356,29 @@ impl Config {
 
     pub fn outbox_dir(&self) -> PathBuf {
         self.data_dir.join("outbox")
+    }
+}
+
+impl HttpConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.max_connections == 0 {
+            return Err(ConfigError::Invalid(
+                "http.max_connections must be at least 1".into(),
+            ));
+        }
+        let timeouts = [
+            ("header_read_timeout", self.header_read_timeout),
+            ("body_read_timeout", self.body_read_timeout),
+            ("idle_timeout", self.idle_timeout),
+        ];
+        for (name, timeout) in timeouts {
+            if timeout.is_zero() {
+                return Err(ConfigError::Invalid(format!(
+                    "http.{name} must be longer than 0"
+                )));
+            }
+        }
+        Ok(())
     }
 }
 

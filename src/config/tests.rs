@@ -280,3 +280,38 @@ fn passwords_in_urls_never_show_in_debug_output() {
         "{shown}"
     );
 }
+
+#[test]
+fn the_listener_limits_default_to_the_contract_and_are_checked() {
+    let http = load(None, &[], Flags::default()).unwrap().config.http;
+    assert_eq!(http.max_connections, 10_000);
+    assert_eq!(http.header_read_timeout, Duration::from_secs(30));
+    assert_eq!(http.body_read_timeout, Duration::from_secs(60));
+    assert_eq!(http.idle_timeout, Duration::from_secs(60));
+    assert_eq!(http.metrics_token, "");
+
+    let env = [
+        ("REGARDS_ORDER__HTTP__IDLE_TIMEOUT", "5s"),
+        ("REGARDS_ORDER__HTTP__METRICS_TOKEN", "scrape-me"),
+    ];
+    let http = load(None, &env, Flags::default()).unwrap().config.http;
+    assert_eq!(http.idle_timeout, Duration::from_secs(5));
+    assert_eq!(http.metrics_token, "scrape-me");
+    assert!(!format!("{http:?}").contains("scrape-me"), "{http:?}");
+
+    let error = load(Some("[http]\nmax_connections = 0"), &[], Flags::default()).unwrap_err();
+    assert!(
+        error.to_string().contains("http.max_connections"),
+        "{error}"
+    );
+    let error = load(
+        Some("[http]\nbody_read_timeout = \"0s\""),
+        &[],
+        Flags::default(),
+    )
+    .unwrap_err();
+    assert!(
+        error.to_string().contains("http.body_read_timeout"),
+        "{error}"
+    );
+}

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::extract::{Query, optional_json};
+use super::extract::{JsonBytes, Query, optional_json};
 use super::orders::{OrderDto, order_resources};
 use super::resource::{Page, PageParams};
 use crate::app::AppState;
@@ -162,7 +162,7 @@ async fn search_orders(
     Exploit(caller): Exploit,
     Query(params): Query<PageParams>,
     RawQuery(query): RawQuery,
-    body: Bytes,
+    JsonBytes(body): JsonBytes,
 ) -> Result<axum::Json<Page<OrderDto>>, AppError> {
     let filter = search_request(&body)?;
     let sort = sort_of(query.as_deref())?;
@@ -187,7 +187,7 @@ async fn search_orders(
 async fn orders_csv(
     State(state): State<AppState>,
     Exploit(_caller): Exploit,
-    body: Bytes,
+    JsonBytes(body): JsonBytes,
 ) -> Result<Response, AppError> {
     let filter = search_request(&body)?;
     Ok(csv_response(state.store.clone(), filter))

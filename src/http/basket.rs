@@ -2,7 +2,6 @@
 
 use std::collections::BTreeMap;
 
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -10,7 +9,7 @@ use serde::Serialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::extract::Path;
+use super::extract::{JsonBytes, Path};
 use super::resource::{Link, Resource};
 use crate::app::AppState;
 use crate::auth::RegisteredUser;
@@ -188,7 +187,7 @@ enum SelectionBody {
 async fn add_selection(
     State(state): State<AppState>,
     RegisteredUser(caller): RegisteredUser,
-    body: Bytes,
+    JsonBytes(body): JsonBytes,
 ) -> Result<Response, AppError> {
     let json: serde_json::Value = serde_json::from_slice(&body)
         .map_err(|error| AppError::BadRequest(format!("Malformed JSON body: {error}")))?;

@@ -126,6 +126,14 @@ impl Connected<IncomingStream<'_, WatchedListener>> for Connection {
     }
 }
 
+impl Watched {
+    /// The connection the requests read from this stream belong to (what `connect_info` gives them when
+    /// a server other than `axum::serve` accepts it).
+    pub fn connection(&self) -> Connection {
+        self.connection.clone()
+    }
+}
+
 /// An I/O stream that marks its connection broken on the first error.
 pub struct Watched {
     /// Always there until dropped.

@@ -2,13 +2,56 @@
 //! wrong shape a 422, a body too large a 413, a bad path or query parameter a 400 — never axum's plain
 //! text, never a 500.
 
+use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
+use axum::http::header::CONTENT_LENGTH;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
 use crate::error::AppError;
+
+/// Largest JSON request body (the router's body limit; `/catalog/import` reads its body itself).
+pub const MAX_JSON_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// The bytes of a request body read as JSON by the handler, at most [`MAX_JSON_BODY_BYTES`]: a body
+/// announced larger is refused before it is read, one growing past it (chunked) when it does — 413
+/// with the error envelope either way.
+pub struct JsonBytes(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for JsonBytes {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        refuse_announced_overflow(&req)?;
+        Bytes::from_request(req, state)
+            .await
+            .map(JsonBytes)
+            .map_err(|rejection| bytes_rejection(&rejection))
+    }
+}
+
+/// A `Content-Length` over the limit is refused at once: the client (curl sends `Expect: 100-continue`
+/// for large bodies) learns it without sending the body.
+fn refuse_announced_overflow(req: &Request) -> Result<(), AppError> {
+    let announced = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    match announced {
+        Some(length) if length > MAX_JSON_BODY_BYTES as u64 => Err(too_large()),
+        _ => Ok(()),
+    }
+}
+
+fn too_large() -> AppError {
+    AppError::PayloadTooLarge(format!(
+        "Request body is too large (at most {} MiB)",
+        MAX_JSON_BODY_BYTES >> 20
+    ))
+}
 
 /// A JSON request body.
 pub struct Json<T>(pub T);
@@ -21,6 +64,7 @@ where
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        refuse_announced_overflow(&req)?;
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(value)) => Ok(Json(value)),
             Err(rejection) => Err(json_rejection(rejection)),
@@ -63,7 +107,7 @@ pub fn optional_json<T: DeserializeOwned + Default>(body: &[u8]) -> Result<T, Ap
 
 pub fn bytes_rejection(error: &BytesRejection) -> AppError {
     if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        AppError::PayloadTooLarge("Request body is too large".into())
+        too_large()
     } else {
         AppError::BadRequest(format!(
             "Cannot read the request body: {}",
@@ -136,6 +180,10 @@ mod tests {
         "ok"
     }
 
+    async fn take_bytes(JsonBytes(_): JsonBytes) -> &'static str {
+        "ok"
+    }
+
     async fn take_query(Query(_): Query<Input>) -> &'static str {
         "ok"
     }
@@ -147,6 +195,7 @@ mod tests {
     fn router() -> Router {
         Router::new()
             .route("/json", post(take_json))
+            .route("/bytes", post(take_bytes))
             .route("/query", get(take_query))
             .route("/path/{id}", get(take_path))
             .layer(DefaultBodyLimit::max(64))
@@ -200,7 +249,38 @@ mod tests {
         let big = format!(r#"{{"count": 1, "pad": "{}"}}"#, "x".repeat(200));
         let (status, body) = call(post_json(&big)).await;
         assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
-        assert_eq!(first_message(&body), "Request body is too large");
+        assert_eq!(
+            first_message(&body),
+            "Request body is too large (at most 16 MiB)"
+        );
+    }
+
+    #[tokio::test]
+    async fn raw_bodies_over_the_limit_are_413s_announced_or_streamed() {
+        let streamed = futures::stream::iter(
+            ["{\"pad\": \"", &"x".repeat(100), "\"}"]
+                .map(|part| Ok::<_, std::io::Error>(part.to_owned())),
+        );
+        let request = axum::http::Request::post("/bytes")
+            .body(Body::from_stream(streamed))
+            .unwrap();
+        let (status, body) = call(request).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(
+            first_message(&body),
+            "Request body is too large (at most 16 MiB)"
+        );
+
+        // Refused from the header alone: this body would be within the router's 64 bytes.
+        let request = axum::http::Request::post("/bytes")
+            .header("content-length", (MAX_JSON_BODY_BYTES + 1).to_string())
+            .body(Body::from("{}"))
+            .unwrap();
+        assert_eq!(call(request).await.0, StatusCode::PAYLOAD_TOO_LARGE);
+        let request = axum::http::Request::post("/bytes")
+            .body(Body::from("{}"))
+            .unwrap();
+        assert_eq!(call(request).await.0, StatusCode::OK);
     }
 
     #[tokio::test]

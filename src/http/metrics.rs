@@ -7,13 +7,16 @@ use std::sync::OnceLock;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::header::CONTENT_TYPE;
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::{HeaderMap, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use subtle::ConstantTimeEq;
 
 use crate::app::AppState;
 use crate::domain::order::OrderStatus;
+use crate::error::{AppError, ErrorBody};
 use crate::store::{JobCount, NamedCount, StoreError};
 
 const LATENCY_BUCKETS: &[f64] = &[
@@ -56,42 +59,95 @@ fn describe() {
     );
 }
 
-/// Records every request by method, matched route and status.
+/// Records every request by method, matched route and status. Labels come from fixed sets (made-up methods
+/// and paths must not grow the metrics): the standard methods or `OTHER`, a route of the router or
+/// `unmatched`, the numeric status.
 pub async fn track(request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = request.method().as_str().to_owned();
+    let method = method_label(request.method());
     let route = request
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
     let response = next.run(request).await;
     let status = response.status().as_u16().to_string();
-    let labels = [("method", method), ("route", route), ("status", status)];
+    let labels = [
+        ("method", method.to_owned()),
+        ("route", route),
+        ("status", status),
+    ];
     metrics::counter!("http_requests_total", &labels).increment(1);
     metrics::histogram!("http_request_duration_seconds", &labels)
         .record(started.elapsed().as_secs_f64());
     response
 }
 
+fn method_label(method: &Method) -> &'static str {
+    const STANDARD: [Method; 9] = [
+        Method::GET,
+        Method::HEAD,
+        Method::POST,
+        Method::PUT,
+        Method::DELETE,
+        Method::PATCH,
+        Method::OPTIONS,
+        Method::TRACE,
+        Method::CONNECT,
+    ];
+    STANDARD
+        .iter()
+        .find(|standard| *standard == method)
+        .map_or("OTHER", Method::as_str)
+}
+
 #[utoipa::path(
     get,
     path = "/metrics",
     tag = "operations",
-    description = "Prometheus metrics (text exposition format). No token needed.",
-    responses((status = OK, description = "Metrics", content_type = "text/plain", body = String))
+    description = "Prometheus metrics (text exposition format). Open to all, unless the operator sets \
+                   `[http] metrics_token`: then it needs `Authorization: Bearer <metrics_token>` (that \
+                   token, not an access token).",
+    responses(
+        (status = OK, description = "Metrics", content_type = "text/plain", body = String),
+        (status = UNAUTHORIZED, description = "`metrics_token` is set and the request does not carry it",
+         body = ErrorBody),
+    )
 )]
-pub async fn metrics_text(State(state): State<AppState>) -> Response {
+pub async fn metrics_text(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    check_metrics_token(&state.config.http.metrics_token, &headers)?;
     state.metrics.run_upkeep();
     let mut text = state.metrics.render();
     // Read from the database now: every instance sharing it shows the same figures.
     if let Err(error) = database_gauges(&state, &mut text).await {
         tracing::warn!(%error, "cannot read the database figures for /metrics");
     }
-    (
+    Ok((
         [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
         text,
     )
-        .into_response()
+        .into_response())
+}
+
+/// With a token configured, the request must carry it as a bearer token (compared in constant time).
+fn check_metrics_token(token: &str, headers: &HeaderMap) -> Result<(), AppError> {
+    if token.is_empty() {
+        return Ok(());
+    }
+    let given = headers
+        .get(AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    if bool::from(given.as_bytes().ct_eq(token.as_bytes())) {
+        Ok(())
+    } else {
+        Err(AppError::Unauthorized(
+            "/metrics needs 'Authorization: Bearer <metrics_token>'".into(),
+        ))
+    }
 }
 
 /// One gauge family in the text exposition format.
@@ -223,6 +279,27 @@ async fn database_gauges(state: &AppState, out: &mut String) -> Result<(), Store
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn made_up_methods_share_one_label() {
+        assert_eq!(method_label(&Method::GET), "GET");
+        assert_eq!(method_label(&Method::DELETE), "DELETE");
+        let made_up = Method::from_bytes(b"B00000001").unwrap();
+        assert_eq!(method_label(&made_up), "OTHER");
+    }
+
+    #[test]
+    fn the_metrics_token_is_a_bearer_token_when_set() {
+        let mut headers = HeaderMap::new();
+        assert!(check_metrics_token("", &headers).is_ok());
+        assert!(check_metrics_token("s3cret", &headers).is_err());
+        headers.insert(AUTHORIZATION, "Bearer s3cre".parse().unwrap());
+        assert!(check_metrics_token("s3cret", &headers).is_err());
+        headers.insert(AUTHORIZATION, "Bearer s3cret".parse().unwrap());
+        assert!(check_metrics_token("s3cret", &headers).is_ok());
+        headers.insert(AUTHORIZATION, "s3cret".parse().unwrap());
+        assert!(check_metrics_token("s3cret", &headers).is_err());
+    }
 
     #[test]
     fn gauges_follow_the_exposition_format() {

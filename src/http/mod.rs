@@ -12,10 +12,12 @@ mod metrics;
 mod normalize;
 mod orders;
 pub mod resource;
+pub mod server;
+mod timeouts;
 
 use std::sync::OnceLock;
 
-use axum::extract::Request;
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::Method;
 use axum::response::{IntoResponse, Response};
 use axum::{Router, middleware};
@@ -45,7 +47,7 @@ pub type App = MapRequest<Router, fn(Request) -> Request>;
     ),
     modifiers(&BearerAuth),
     tags(
-        (name = "operations", description = "Health, metrics and this description; no token needed."),
+        (name = "operations", description = "Health, metrics and this description; no access token needed."),
         (name = "catalog", description = "The built-in catalog: datasets, data objects and their files."),
         (name = "basket", description = "The caller's basket: selections of data objects, per dataset."),
         (name = "orders", description = "Orders: made from the basket, processed in sub-orders, downloaded."),
@@ -113,12 +115,13 @@ async fn openapi_json() -> Response {
         .into_response()
 }
 
-/// The service, ready for `axum::serve`.
+/// The service, ready for `server::serve`.
 pub fn app(state: AppState) -> App {
     let router = routes()
         .0
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(extract::MAX_JSON_BODY_BYTES))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(middleware::from_fn(metrics::track))
         .layer(TraceLayer::new_for_http())

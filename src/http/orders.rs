@@ -3,7 +3,6 @@
 
 use std::collections::{HashMap, HashSet};
 
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -11,7 +10,7 @@ use serde::Serialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::extract::{Path, Query, optional_json};
+use super::extract::{JsonBytes, Path, Query, optional_json};
 use super::resource::{Link, Page, PageParams, Resource};
 use crate::app::AppState;
 use crate::auth::{Caller, RegisteredUser};
@@ -174,7 +173,7 @@ fn resource_of(
 async fn create_order(
     State(state): State<AppState>,
     RegisteredUser(caller): RegisteredUser,
-    body: Bytes,
+    JsonBytes(body): JsonBytes,
 ) -> Result<Response, AppError> {
     let request: OrderRequest = optional_json(&body)?;
     match orders::create(&state, &caller.user, &request).await {
@@ -308,7 +307,7 @@ async fn restart_order(
     State(state): State<AppState>,
     RegisteredUser(caller): RegisteredUser,
     Path(id): Path<i64>,
-    body: Bytes,
+    JsonBytes(body): JsonBytes,
 ) -> Result<axum::Json<Resource<OrderDto>>, AppError> {
     let request: OrderRequest = optional_json(&body)?;
     let order = actions::restart(&state, &caller, id, &request).await?;

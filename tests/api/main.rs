@@ -10,6 +10,7 @@ mod catalog;
 mod certificates;
 mod conventions;
 mod downloads;
+mod hostile;
 mod jobs;
 mod mail_tls;
 mod migrations;
