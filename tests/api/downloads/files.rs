@@ -519,3 +519,50 @@ async fn a_client_cutting_a_download_counts_what_was_written_before_it_left() {
     assert_eq!(rest.bytes().await.unwrap().len() as u64, SIZE - end);
     settled(&app, file, "DOWNLOADED").await;
 }
+
+#[tokio::test]
+async fn if_range_keeps_the_range_only_for_the_current_entity_tag() {
+    let app = app_with_orders_catalog().await;
+    let token = app.user_token();
+    let id = processed_order(&app, &token, "dataset:alpha").await;
+    let file = file_id(&app, id, "alpha-3").await;
+    let path = format!("/orders/files/{file}");
+    let etag = get(&app, &path, Some(&token), &[("range", "bytes=0-0")])
+        .await
+        .headers()["etag"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let ranged = |if_range: String| {
+        let (app, token, path) = (&app, &token, &path);
+        async move {
+            let response = get(
+                app,
+                path,
+                Some(token),
+                &[("range", "bytes=10-19"), ("if-range", &if_range)],
+            )
+            .await;
+            (
+                response.status().as_u16(),
+                response.bytes().await.unwrap().len(),
+            )
+        }
+    };
+    assert_eq!(
+        ranged(etag.clone()).await,
+        (206, 10),
+        "the same file: the range"
+    );
+    assert_eq!(
+        ranged("\"0-100-other\"".into()).await,
+        (200, 100),
+        "another entity tag: the whole file"
+    );
+    assert_eq!(ranged(format!("W/{etag}")).await, (200, 100), "a weak tag");
+    assert_eq!(
+        ranged("Wed, 21 Oct 2015 07:28:00 GMT".into()).await,
+        (200, 100),
+        "a date (no Last-Modified is sent)"
+    );
+}
