@@ -107,14 +107,7 @@ impl QueryPool {
         let outcome = match self {
             QueryPool::Sqlite { pool, .. } => sqlite_rows(pool, timeout, sql, params, kinds).await,
             QueryPool::Postgres { pool, .. } => {
-                let mut query = sqlx::query(AssertSqlSafe(sql.to_owned()));
-                for param in params {
-                    query = match param {
-                        SqlParam::Int(value) => query.bind(*value),
-                        SqlParam::Float(value) => query.bind(*value),
-                        SqlParam::Text(value) => query.bind(value.clone()),
-                    };
-                }
+                let query = bind(sqlx::query(AssertSqlSafe(sql.to_owned())), params);
                 let rows = query.fetch_all(pool).await;
                 rows.and_then(|rows| rows.iter().map(|row| read(row, kinds)).collect())
             }
@@ -142,7 +135,22 @@ async fn sqlite_rows(
     conn.lock_handle()
         .await?
         .set_progress_handler(CHECK_EVERY, move || Instant::now() < deadline);
-    let mut query = sqlx::query(AssertSqlSafe(sql.to_owned()));
+    let query = bind(sqlx::query(AssertSqlSafe(sql.to_owned())), params);
+    let rows = query.fetch_all(&mut *conn).await;
+    conn.lock_handle().await?.remove_progress_handler();
+    rows?.iter().map(|row| read(row, kinds)).collect()
+}
+
+/// The parameters of a statement, in order, on either backend.
+fn bind<'q, DB: sqlx::Database>(
+    mut query: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments>,
+    params: &[SqlParam],
+) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments>
+where
+    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    f64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
     for param in params {
         query = match param {
             SqlParam::Int(value) => query.bind(*value),
@@ -150,9 +158,7 @@ async fn sqlite_rows(
             SqlParam::Text(value) => query.bind(value.clone()),
         };
     }
-    let rows = query.fetch_all(&mut *conn).await;
-    conn.lock_handle().await?.remove_progress_handler();
-    rows?.iter().map(|row| read(row, kinds)).collect()
+    query
 }
 
 fn read<R: Row>(row: &R, kinds: &[Kind]) -> Result<Vec<Cell>, sqlx::Error>

@@ -2,17 +2,8 @@
 
 use serde_json::Value;
 
-use super::{get, processed_order, source};
+use super::{file_id, get, processed_order, source};
 use crate::orders::app_with_orders_catalog;
-
-async fn file_id(app: &crate::helpers::TestApp, order: i64, provider: &str) -> i64 {
-    sqlx::query_scalar("SELECT id FROM order_files WHERE order_id = $1 AND provider_id = $2")
-        .bind(order)
-        .bind(provider)
-        .fetch_one(app.state.store.pool())
-        .await
-        .unwrap()
-}
 
 async fn state_of(app: &crate::helpers::TestApp, file: i64) -> String {
     sqlx::query_scalar("SELECT state FROM order_files WHERE id = $1")

@@ -38,6 +38,16 @@ pub async fn get(
     request.send().await.unwrap()
 }
 
+/// The id of an order's file, by its object's provider id.
+pub async fn file_id(app: &crate::helpers::TestApp, order: i64, provider: &str) -> i64 {
+    sqlx::query_scalar("SELECT id FROM order_files WHERE order_id = $1 AND provider_id = $2")
+        .bind(order)
+        .bind(provider)
+        .fetch_one(app.state.store.pool())
+        .await
+        .unwrap()
+}
+
 /// The content of the catalog file `tier/name` of the orders fixture.
 pub fn source(app: &TestApp, tier: &str, name: &str) -> Vec<u8> {
     std::fs::read(app.data_dir().join("archive").join(tier).join(name)).unwrap()

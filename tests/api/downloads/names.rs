@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::metalink::files_of;
 use super::zip::entries;
-use super::{get, processed_order};
+use super::{file_id, get, processed_order};
 use crate::catalog::fixture::{collection, import_folder, item};
 use crate::orders::app_with_orders_catalog;
 
@@ -93,13 +93,7 @@ async fn zip_entries_metalink_names_and_attachments_have_no_path_in_them() {
             "{names:?}"
         );
     }
-    let file: i64 = sqlx::query_scalar(
-        "SELECT id FROM order_files WHERE order_id = $1 AND provider_id = 'alpha-1'",
-    )
-    .bind(id)
-    .fetch_one(app.state.store.pool())
-    .await
-    .unwrap();
+    let file = file_id(&app, id, "alpha-1").await;
     let single = get(&app, &format!("/orders/files/{file}"), Some(&token), &[]).await;
     let disposition = single.headers()["content-disposition"]
         .to_str()

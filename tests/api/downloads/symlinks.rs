@@ -4,22 +4,13 @@
 use serde_json::Value;
 
 use super::zip::entries;
-use super::{get, processed_order, source};
+use super::{file_id, get, processed_order, source};
 use crate::orders::{app_with_orders_catalog, files_in, id_of, order_of};
 
 fn swap_for_link(app: &crate::helpers::TestApp, name: &str, target: &std::path::Path) {
     let path = app.data_dir().join("archive/online").join(name);
     std::fs::remove_file(&path).unwrap();
     std::os::unix::fs::symlink(target, &path).unwrap();
-}
-
-async fn file_of(app: &crate::helpers::TestApp, order: i64, provider: &str) -> i64 {
-    sqlx::query_scalar("SELECT id FROM order_files WHERE order_id = $1 AND provider_id = $2")
-        .bind(order)
-        .bind(provider)
-        .fetch_one(app.state.store.pool())
-        .await
-        .unwrap()
 }
 
 #[tokio::test]
@@ -68,7 +59,7 @@ async fn links_out_of_the_root_are_refused_when_serving_zipping_and_staging() {
         "{notice}"
     );
 
-    let outside = file_of(&app, served, "alpha-1").await;
+    let outside = file_id(&app, served, "alpha-1").await;
     let response = get(&app, &format!("/orders/files/{outside}"), Some(&other), &[]).await;
     assert_eq!(response.status(), 410);
     let body: Value = response.json().await.unwrap();
@@ -84,7 +75,7 @@ async fn links_out_of_the_root_are_refused_when_serving_zipping_and_staging() {
             .await
             .contains(&outside)
     );
-    let inside = file_of(&app, served, "alpha-2").await;
+    let inside = file_id(&app, served, "alpha-2").await;
     let response = get(&app, &format!("/orders/files/{inside}"), Some(&other), &[]).await;
     assert_eq!(response.status(), 200);
     assert_eq!(
