@@ -11,7 +11,7 @@ use crate::domain::selection::{Selection, SelectionError, combine, freeze};
 use crate::error::AppError;
 use crate::store::basket::{self as rows, BasketItemRecord};
 use crate::store::catalog::{Counters, summary_in};
-use crate::store::{BasketContent, StoreError};
+use crate::store::{BasketContent, Conn, StoreError, commit};
 use crate::time::Timestamp;
 
 #[derive(Debug, thiserror::Error)]
@@ -101,7 +101,7 @@ pub async fn add_selection(
     let mut tx = state.store.begin_write().await?;
     let basket_id = rows::lock_basket(&mut tx, state.store.backend(), owner, true, now)
         .await?
-        .ok_or_else(|| StoreError::Sqlx(sqlx::Error::RowNotFound))?;
+        .ok_or_else(|| StoreError::Worker(format!("the basket of {owner} vanished")))?;
     let mut touched = Vec::new();
     for row in found {
         let Some(dataset) = datasets.get(&row.dataset_id) else {
@@ -145,7 +145,7 @@ pub async fn add_selection(
     }
     refresh(&mut tx, &compiler, basket_id, &touched).await?;
     let content = rows::load_basket(&mut tx, basket_id).await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    commit(tx).await?;
     Ok(Some(content))
 }
 
@@ -179,7 +179,7 @@ pub async fn remove_item(
     }
     refresh(&mut tx, &compiler, basket_id, &[(selection_id, dataset_id)]).await?;
     let content = rows::load_basket(&mut tx, basket_id).await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    commit(tx).await?;
     Ok(Some(content))
 }
 
@@ -199,7 +199,7 @@ pub async fn remove_dataset(
     owned_selection(&mut tx, basket_id, selection_id).await?;
     rows::delete_dataset_selection(&mut tx, basket_id, selection_id).await?;
     let content = rows::load_basket(&mut tx, basket_id).await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    commit(tx).await?;
     Ok(Some(content))
 }
 
@@ -212,13 +212,13 @@ pub async fn empty(state: &AppState, owner: &str) -> Result<(), BasketError> {
     {
         rows::delete_basket(&mut tx, basket_id).await?;
     }
-    tx.commit().await.map_err(StoreError::from)?;
+    commit(tx).await?;
     Ok(())
 }
 
 /// The dataset of a selection of this basket, or 404.
 async fn owned_selection(
-    tx: &mut sqlx::AnyConnection,
+    tx: &mut Conn,
     basket_id: i64,
     selection_id: i64,
 ) -> Result<i64, BasketError> {
@@ -237,7 +237,7 @@ async fn owned_selection(
 
 /// The counters of the objects of one dataset matching a condition.
 async fn counters_in(
-    tx: &mut sqlx::AnyConnection,
+    tx: &mut Conn,
     condition: &Condition,
     dataset_id: i64,
 ) -> Result<Counters, StoreError> {
@@ -250,7 +250,7 @@ async fn counters_in(
 /// counts what its item counts; selections with the same items are counted by one query; a selection
 /// without items goes.
 async fn refresh(
-    tx: &mut sqlx::AnyConnection,
+    tx: &mut Conn,
     compiler: &Compiler,
     basket_id: i64,
     selections: &[(i64, i64)],

@@ -236,11 +236,7 @@ impl Importer {
                 .collect::<Vec<_>>()
         })
         .await
-        .map_err(|error| {
-            StoreError::Sqlx(sqlx::Error::Protocol(format!(
-                "import worker failed: {error}"
-            )))
-        })?;
+        .map_err(|error| StoreError::Worker(format!("import worker failed: {error}")))?;
 
         let mut objects = Vec::with_capacity(prepared.len());
         let mut new_types = Vec::new();
@@ -280,11 +276,9 @@ impl Importer {
         let Some(writing) = self.writing.take() else {
             return Ok(());
         };
-        let outcome = writing.await.map_err(|error| {
-            StoreError::Sqlx(sqlx::Error::Protocol(format!(
-                "import writer failed: {error}"
-            )))
-        })??;
+        let outcome = writing
+            .await
+            .map_err(|error| StoreError::Worker(format!("import writer failed: {error}")))??;
         self.report.imported += outcome.inserted;
         self.report.updated += outcome.updated;
         if let Some(progress) = self.progress.as_mut() {

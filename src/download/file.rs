@@ -194,7 +194,7 @@ fn counted<S>(
 /// the server of an external file failed).
 async fn unreadable(state: &AppState, file: &OrderFileRow, reason: &str) -> AppError {
     let reason = format!("cannot read {}: {reason}", file.filename);
-    if file.state == FileState::Available.as_str() {
+    if file.state == FileState::Available {
         let marked = crate::orders::downloaded::files_sent(
             state,
             file.order_id,

@@ -119,16 +119,9 @@ async fn next_page(
     order_id: i64,
     after: i64,
 ) -> Result<Vec<OrderFileRow>, crate::store::StoreError> {
-    let rows = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {} FROM order_files WHERE order_id = $1 AND state <> 'ERROR' AND id > $2 ORDER BY id LIMIT $3",
-        subs::FILE_COLUMNS
-    )))
-    .bind(order_id)
-    .bind(after)
-    .bind(PAGE)
-    .fetch_all(store.pool())
-    .await?;
-    Ok(rows)
+    store
+        .files_after(order_id, subs::Listing::NotInError, after, PAGE)
+        .await
 }
 
 /// Where the streamed metalink is: its head, the files after an id, the end.

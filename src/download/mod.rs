@@ -21,7 +21,7 @@ use crate::error::AppError;
 use crate::http::delivery::Connection;
 use crate::orders::OrderError;
 use crate::store::orders::OrderRow;
-use crate::store::suborders::{self as subs, OrderFileRow};
+use crate::store::suborders::OrderFileRow;
 
 /// Seconds a client is told to wait before asking again for a file not yet available.
 pub const RETRY_AFTER_SECONDS: u64 = 30;
@@ -121,16 +121,11 @@ pub async fn file_for(
     requester: &Requester,
     file_id: i64,
 ) -> Result<(OrderRow, OrderFileRow), DownloadError> {
-    let mut conn = state
+    let file = state
         .store
-        .pool()
-        .acquire()
-        .await
-        .map_err(crate::store::StoreError::from)?;
-    let file = subs::order_file(&mut conn, file_id)
+        .order_file(file_id)
         .await?
         .ok_or(DownloadError::UnknownFile(file_id))?;
-    drop(conn);
     let order = match order_for(state, requester, file.order_id).await {
         Err(DownloadError::Order(OrderError::NotFound(_))) => {
             return Err(DownloadError::UnknownFile(file_id));
@@ -164,9 +159,9 @@ impl LocalFile {
 
 /// The source of a file that may be downloaded (AVAILABLE or already DOWNLOADED / DOWNLOAD_ERROR).
 pub fn source_of(state: &AppState, file: &OrderFileRow) -> Result<Source, DownloadError> {
-    match FileState::parse(&file.state) {
-        Some(FileState::Pending) => return Err(DownloadError::Pending),
-        Some(FileState::Error) | None => {
+    match file.state {
+        FileState::Pending => return Err(DownloadError::Pending),
+        FileState::Error => {
             return Err(DownloadError::InError(
                 file.error
                     .clone()

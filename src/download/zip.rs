@@ -41,18 +41,11 @@ pub async fn respond(
     recording: Recording,
 ) -> Result<Response, AppError> {
     let order = order_for(state, requester, order_id).await?;
-    let mut conn = state
-        .store
-        .pool()
-        .acquire()
-        .await
-        .map_err(crate::store::StoreError::from)?;
     let filter = FileFilter {
         state: Some(FileState::Available),
         ..FileFilter::default()
     };
-    let (_, available) = subs::files_page(&mut conn, order.id, filter, 0, 1).await?;
-    drop(conn);
+    let (_, available) = state.store.files_page(order.id, filter, 0, 1).await?;
     if available == 0 {
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
@@ -202,16 +195,11 @@ async fn next_page(
     order_id: i64,
     after: i64,
 ) -> anyhow::Result<Vec<OrderFileRow>> {
-    let rows: Vec<OrderFileRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {} FROM order_files WHERE order_id = $1 AND state = 'AVAILABLE' AND id > $2 ORDER BY id LIMIT $3",
-        subs::FILE_COLUMNS
-    )))
-    .bind(order_id)
-    .bind(after)
-    .bind(PAGE as i64)
-    .fetch_all(state.store.pool())
-    .await?;
-    Ok(rows)
+    let listing = subs::Listing::Available;
+    Ok(state
+        .store
+        .files_after(order_id, listing, after, PAGE as i64)
+        .await?)
 }
 
 /// A reader of a file's bytes: a local file, or an external URL read through the runtime.

@@ -273,7 +273,7 @@ mod tests {
                 label: "l".into(),
                 creation_date: 1_522_765_200_383,
                 expiration_date: (expiration > 0).then_some(expiration),
-                status: "RUNNING".into(),
+                status: crate::domain::order::OrderStatus::Running,
                 status_date: 1_522_765_200_383,
                 message: None,
                 on_success_url: None,

@@ -16,7 +16,7 @@ use crate::domain::order::FileState;
 use crate::download::metalink::Format;
 use crate::download::{self, Recording, Requester};
 use crate::error::{AppError, ErrorBody};
-use crate::store::suborders::{self as subs, FileFilter, OrderFileRow};
+use crate::store::suborders::{FileFilter, OrderFileRow};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -258,20 +258,10 @@ async fn page_of<T>(
 ) -> Result<axum::Json<Page<T>>, AppError> {
     let request = params.resolve(state.config.orders.page_size)?;
     let order = download::order_for(state, &Requester::Bearer(caller), order_id).await?;
-    let mut conn = state
+    let (rows, total) = state
         .store
-        .pool()
-        .acquire()
-        .await
-        .map_err(crate::store::StoreError::from)?;
-    let (rows, total) = subs::files_page(
-        &mut conn,
-        order.id,
-        filter,
-        request.offset(),
-        request.limit(),
-    )
-    .await?;
+        .files_page(order.id, filter, request.offset(), request.limit())
+        .await?;
     let items = rows.into_iter().map(|row| map(state, row)).collect();
     Ok(axum::Json(Page::new(
         items,
@@ -382,7 +372,7 @@ async fn dataset_task_files(
         );
         let dto = OrderDataFileDto {
             id: row.id,
-            state: FileState::parse(&row.state).unwrap_or(FileState::Error),
+            state: row.state,
             order_id: row.order_id,
             files_task_id: row.sub_order_id,
             ip_id: row.object_ip_id,

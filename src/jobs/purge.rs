@@ -4,6 +4,8 @@ use serde::{Deserialize, Serialize};
 
 use super::Job;
 use crate::app::AppState;
+use crate::store::commit;
+use crate::store::suborders as subs;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PurgeOrder {
@@ -17,23 +19,15 @@ impl Job for PurgeOrder {
         crate::orders::lifecycle::drop_order_copies(state, self.order_id).await?;
         loop {
             let mut tx = state.store.begin_write().await?;
-            let gone = sqlx::query(
-                "DELETE FROM order_files WHERE id IN (SELECT id FROM order_files WHERE order_id = $1 LIMIT 10000)",
-            )
-            .bind(self.order_id)
-            .execute(&mut *tx)
-            .await?;
-            tx.commit().await?;
-            if gone.rows_affected() == 0 {
+            let gone = subs::delete_some_of_order(&mut tx, self.order_id, 10_000).await?;
+            commit(tx).await?;
+            if gone == 0 {
                 break;
             }
         }
         let mut tx = state.store.begin_write().await?;
-        sqlx::query("DELETE FROM sub_orders WHERE order_id = $1")
-            .bind(self.order_id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
+        subs::delete_of_order(&mut tx, self.order_id).await?;
+        commit(tx).await?;
         Ok(())
     }
 }

@@ -7,9 +7,10 @@ use crate::app::AppState;
 use crate::auth::Caller;
 use crate::domain::order::{Action, OrderStatus};
 use crate::jobs::purge::PurgeOrder;
-use crate::store::Tx;
 use crate::store::basket as baskets;
 use crate::store::orders::{self as rows, OrderRow};
+use crate::store::suborders as subs;
+use crate::store::{Tx, commit};
 use crate::time::Timestamp;
 
 /// Locks the order and checks the action; the transaction goes on with it.
@@ -31,7 +32,7 @@ pub async fn pause(state: &AppState, caller: &Caller, id: i64) -> Result<(), Ord
     let (mut tx, _) = locked(state, caller, id, Action::Pause).await?;
     // Staging jobs see it at their next batch and leave their sub-order waiting.
     rows::set_status(&mut tx, id, OrderStatus::Paused, None, state.clock.now()).await?;
-    tx.commit().await?;
+    commit(tx).await?;
     Ok(())
 }
 
@@ -41,22 +42,15 @@ pub async fn resume(state: &AppState, caller: &Caller, id: i64) -> Result<(), Or
     rows::set_status(&mut tx, id, OrderStatus::Running, None, now).await?;
     super::progress::settle(&mut tx, id, now).await?;
     queue_schedule(&mut tx, &order.owner, now).await?;
-    tx.commit().await?;
+    commit(tx).await?;
     Ok(())
 }
 
 /// Stops an order for good: its sub-orders give back their slots at once; its copies and files go in a
 /// purge job.
 async fn cancel(tx: &mut Tx, order: &OrderRow, now: Timestamp) -> Result<(), OrderError> {
-    sqlx::query("UPDATE sub_orders SET state = 'CANCELLED', ended_at = $2 WHERE order_id = $1 AND state <> 'CANCELLED'")
-        .bind(order.id)
-        .bind(now.millis())
-        .execute(&mut **tx)
-        .await?;
-    sqlx::query("UPDATE orders SET available_files = 0 WHERE id = $1")
-        .bind(order.id)
-        .execute(&mut **tx)
-        .await?;
+    subs::cancel_all_of_order(tx, order.id, now).await?;
+    rows::forget_available(tx, order.id).await?;
     queue(tx, &PurgeOrder { order_id: order.id }, now).await?;
     queue_schedule(tx, &order.owner, now).await?;
     Ok(())
@@ -67,7 +61,7 @@ pub async fn delete(state: &AppState, caller: &Caller, id: i64) -> Result<(), Or
     let now = state.clock.now();
     rows::set_status(&mut tx, id, OrderStatus::Deleted, None, now).await?;
     cancel(&mut tx, &order, now).await?;
-    tx.commit().await?;
+    commit(tx).await?;
     Ok(())
 }
 
@@ -79,19 +73,9 @@ pub async fn remove(state: &AppState, caller: &Caller, id: i64) -> Result<(), Or
     if let Some(basket_id) = order.basket_id {
         baskets::delete_basket(&mut tx, basket_id).await?;
     }
-    sqlx::query("DELETE FROM sub_orders WHERE order_id = $1")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("DELETE FROM dataset_tasks WHERE order_id = $1")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("DELETE FROM orders WHERE id = $1")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
+    subs::delete_of_order(&mut tx, id).await?;
+    rows::delete_order(&mut tx, id).await?;
+    commit(tx).await?;
     Ok(())
 }
 
@@ -113,6 +97,6 @@ pub async fn restart(
     )
     .await?;
     let new_order = create_from_basket(state, &mut tx, &order.owner, copy, request, now).await?;
-    tx.commit().await?;
+    commit(tx).await?;
     Ok(new_order)
 }

@@ -2,15 +2,13 @@
 //! files are all downloaded gives back its slot, and its copies become evictable; the owner's next
 //! sub-orders may start. A file sent in parts is DOWNLOADED once the parts cover it.
 
-use std::collections::BTreeSet;
-
 use super::queue_schedule;
 use crate::app::AppState;
 use crate::domain::order::FileState;
 use crate::domain::ranges::{ByteRange, covers, format_sent, merge, parse_sent};
 use crate::store::orders as rows;
 use crate::store::suborders::{self as subs, Moved, Transition};
-use crate::store::{Backend, StoreError, Tx};
+use crate::store::{Backend, StoreError, Tx, commit};
 use crate::time::Timestamp;
 
 /// Moves available files of an order to `to` (DOWNLOADED or DOWNLOAD_ERROR, with a reason).
@@ -33,7 +31,7 @@ pub async fn files_sent(
         now,
     )
     .await?;
-    tx.commit().await?;
+    commit(tx).await?;
     Ok(moved)
 }
 
@@ -47,50 +45,35 @@ pub async fn range_sent(
     let mut tx = state.store.begin_write().await?;
     let now = state.clock.now();
     let backend = state.store.backend();
-    let lock = if backend == Backend::Postgres {
-        " FOR UPDATE"
-    } else {
-        ""
-    };
-    let sql =
-        format!("SELECT order_id, size, state, sent_ranges FROM order_files WHERE id = $1{lock}");
-    let row: Option<(i64, Option<i64>, String, Option<String>)> =
-        sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(file_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    let Some((order_id, size, file_state, sent)) = row else {
+    let Some(sent) = subs::lock_sent(&mut tx, backend, file_id).await? else {
         return Ok(false);
     };
-    if file_state != FileState::Available.as_str() {
-        return Ok(file_state == FileState::Downloaded.as_str());
+    if sent.state != FileState::Available {
+        return Ok(sent.state == FileState::Downloaded);
     }
-    let merged = merge(&parse_sent(sent.as_deref().unwrap_or("")), range);
-    let size = size.unwrap_or(0).max(0) as u64;
+    let merged = merge(
+        &parse_sent(sent.sent_ranges.as_deref().unwrap_or("")),
+        range,
+    );
+    let size = sent.size.unwrap_or(0).max(0) as u64;
     let complete = covers(&merged, size);
     if complete {
+        let ids = [file_id];
         apply(
             &mut tx,
             backend,
-            order_id,
-            &[file_id],
+            sent.order_id,
+            &ids,
             FileState::Downloaded,
             None,
             now,
         )
         .await?;
-        sqlx::query("UPDATE order_files SET sent_ranges = NULL WHERE id = $1")
-            .bind(file_id)
-            .execute(&mut *tx)
-            .await?;
+        subs::set_sent(&mut tx, file_id, None).await?;
     } else {
-        sqlx::query("UPDATE order_files SET sent_ranges = $2 WHERE id = $1")
-            .bind(file_id)
-            .bind(format_sent(&merged))
-            .execute(&mut *tx)
-            .await?;
+        subs::set_sent(&mut tx, file_id, Some(&format_sent(&merged))).await?;
     }
-    tx.commit().await?;
+    commit(tx).await?;
     Ok(complete)
 }
 
@@ -103,21 +86,7 @@ async fn apply(
     error: Option<&str>,
     now: Timestamp,
 ) -> Result<Moved, StoreError> {
-    let mut sub_orders = BTreeSet::new();
-    for chunk in file_ids.chunks(500) {
-        let list = (1..=chunk.len())
-            .map(|n| format!("${}", n + 1))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!(
-            "SELECT DISTINCT sub_order_id FROM order_files WHERE order_id = $1 AND id IN ({list})"
-        );
-        let mut query = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql)).bind(order_id);
-        for id in chunk {
-            query = query.bind(*id);
-        }
-        sub_orders.extend(query.fetch_all(&mut **tx).await?);
-    }
+    let sub_orders = subs::sub_orders_of_files(tx, backend, order_id, file_ids).await?;
     let change = Transition {
         order_id,
         ids: file_ids,
@@ -127,16 +96,7 @@ async fn apply(
         now,
     };
     let moved = subs::transition(tx, backend, &change).await?;
-    for id in sub_orders {
-        sqlx::query(
-            "UPDATE sub_orders SET evictable_bytes = reserved_bytes, reserved_bytes = 0, released_at = $2
-             WHERE id = $1 AND pending_files = 0 AND available_files = 0 AND reserved_bytes > 0",
-        )
-        .bind(id)
-        .bind(now.millis())
-        .execute(&mut **tx)
-        .await?;
-    }
+    subs::release_downloaded(tx, &sub_orders, now).await?;
     if moved.files > 0
         && let Some(order) = rows::order_in(tx, order_id).await?
     {

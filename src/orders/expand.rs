@@ -7,12 +7,13 @@ use std::collections::HashMap;
 
 use crate::app::AppState;
 use crate::domain::files::DataType;
-use crate::domain::order::{FileState, OrderStatus, SubOrderBound};
+use crate::domain::order::{FileState, OrderStatus, SubOrderBound, SubOrderState, place_objects};
 use crate::domain::query::parse;
 use crate::domain::query::sql::{Condition, to_sql};
 use crate::store::orders::{self as rows, DatasetTaskRow};
 use crate::store::suborders::{self as subs, NewOrderFile};
-use crate::store::{FileRow, StoreError};
+use crate::store::{Conn, FileRow, StoreError, commit};
+use crate::time::Timestamp;
 
 /// Objects read from the catalog per transaction.
 const PAGE: i64 = 1000;
@@ -52,13 +53,16 @@ async fn fail(state: &AppState, order_id: i64, message: &str) -> anyhow::Result<
     let mut tx = state.store.begin_write().await?;
     let now = state.clock.now();
     rows::set_status(&mut tx, order_id, OrderStatus::Failed, Some(message), now).await?;
-    sqlx::query("UPDATE orders SET expanded = 1 WHERE id = $1")
-        .bind(order_id)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
+    rows::mark_expanded(&mut tx, order_id).await?;
+    commit(tx).await?;
     tracing::warn!(order_id, message, "order failed at expansion");
     Ok(())
+}
+
+/// One page of a task: its objects (id, ipId, providerId) and their orderable files by object.
+struct Page {
+    objects: Vec<(i64, String, String)>,
+    files: HashMap<i64, Vec<FileRow>>,
 }
 
 async fn expand_task(
@@ -67,10 +71,6 @@ async fn expand_task(
     task: &DatasetTaskRow,
     condition: &Condition,
 ) -> anyhow::Result<()> {
-    let bound = SubOrderBound {
-        max_files: i64::from(state.config.orders.suborder_max_files),
-        max_bytes: state.config.orders.suborder_max_bytes as i64,
-    };
     let mut cursor = task.cursor;
     loop {
         let objects = state
@@ -79,11 +79,8 @@ async fn expand_task(
             .await?;
         let Some(last) = objects.last().map(|o| o.0) else {
             let mut tx = state.store.begin_write().await?;
-            sqlx::query("UPDATE dataset_tasks SET expanded = 1 WHERE id = $1")
-                .bind(task.id)
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
+            rows::mark_task_expanded(&mut tx, task.id).await?;
+            commit(tx).await?;
             return Ok(());
         };
         let ids: Vec<i64> = objects.iter().map(|o| o.0).collect();
@@ -97,182 +94,199 @@ async fn expand_task(
                 files.entry(file.object_id).or_default().push(file);
             }
         }
-
-        let mut tx = state.store.begin_write().await?;
-        let now = state.clock.now();
-        // Moving the cursor first takes the task's row: a second worker on the same page finds it moved.
-        let moved =
-            sqlx::query("UPDATE dataset_tasks SET cursor = $3 WHERE id = $1 AND cursor = $2")
-                .bind(task.id)
-                .bind(cursor)
-                .bind(last)
-                .execute(&mut *tx)
-                .await?;
-        if moved.rows_affected() == 0 {
-            anyhow::bail!("dataset task {} was expanded by another worker", task.id);
-        }
-        let mut buckets = Buckets::default();
-        let mut new_files = Vec::new();
-        for (object_id, ip_id, provider_id) in &objects {
-            let Some(object_files) = files.get(object_id) else {
-                continue;
-            };
-            // An object's files stay together in each storage's sub-order.
-            let mut by_storage: HashMap<Option<String>, Vec<&FileRow>> = HashMap::new();
-            for file in object_files {
-                by_storage
-                    .entry(file.storage.clone())
-                    .or_default()
-                    .push(file);
-            }
-            let mut storages: Vec<_> = by_storage.into_iter().collect();
-            storages.sort_by(|a, b| a.0.cmp(&b.0));
-            for (storage, group) in storages {
-                let bytes: i64 = group.iter().map(|f| f.size.unwrap_or(0)).sum();
-                let external = storage.is_none();
-                let limit = if external {
-                    SubOrderBound::EXTERNAL
-                } else {
-                    bound
-                };
-                let sub_order = buckets
-                    .place(
-                        &mut tx,
-                        state,
-                        task,
-                        owner,
-                        storage.as_deref(),
-                        limit,
-                        group.len() as i64,
-                        bytes,
-                    )
-                    .await?;
-                let file_state = if external {
-                    FileState::Available
-                } else {
-                    FileState::Pending
-                };
-                new_files.extend(group.iter().map(|f| NewOrderFile {
-                    order_id: task.order_id,
-                    sub_order_id: sub_order,
-                    dataset_task_id: task.id,
-                    object_ip_id: ip_id.clone(),
-                    provider_id: provider_id.clone(),
-                    data_type: f.data_type.clone(),
-                    filename: f.filename.clone(),
-                    size: f.size,
-                    checksum: f.checksum.clone(),
-                    checksum_algo: f.checksum_algo.clone(),
-                    crc32: f.crc32,
-                    mime_type: f.mime_type.clone(),
-                    uri: f.uri.clone(),
-                    storage: f.storage.clone(),
-                    state: file_state,
-                }));
-            }
-        }
-        subs::insert_order_files(&mut tx, state.store.backend(), &new_files, now).await?;
-        buckets.save(&mut tx).await?;
-        tx.commit().await?;
+        write_page(state, owner, task, (cursor, last), &Page { objects, files }).await?;
         cursor = last;
     }
 }
 
-/// The open sub-orders of one page's transaction: what they hold, and what this page added.
-#[derive(Default)]
-struct Buckets {
-    open: HashMap<Option<String>, Bucket>,
-}
-
-struct Bucket {
-    id: i64,
-    files: i64,
-    bytes: i64,
-    added_files: i64,
-    added_bytes: i64,
-    external: bool,
-}
-
-impl Buckets {
-    /// The sub-order taking an object's `files` (`bytes`) in a storage: the open one if it takes them,
-    /// else a new one (the full one is closed).
-    #[allow(clippy::too_many_arguments)]
-    async fn place(
-        &mut self,
-        tx: &mut sqlx::AnyConnection,
-        state: &AppState,
-        task: &DatasetTaskRow,
-        owner: &str,
-        storage: Option<&str>,
-        bound: SubOrderBound,
-        files: i64,
-        bytes: i64,
-    ) -> Result<i64, StoreError> {
-        let key = storage.map(str::to_owned);
-        if !self.open.contains_key(&key) {
-            let row = subs::open_sub_order(tx, task.order_id, task.id, owner, storage).await?;
-            let bucket = Bucket {
-                id: row.id,
-                files: row.files_count,
-                bytes: row.bytes,
-                added_files: 0,
-                added_bytes: 0,
-                external: storage.is_none(),
-            };
-            self.open.insert(key.clone(), bucket);
-        }
-        let bucket = self.open.get_mut(&key).expect("inserted above");
-        if !bound.takes(bucket.files, bucket.bytes, files, bytes) {
-            let full = std::mem::replace(
-                bucket,
-                Bucket {
-                    id: 0,
-                    files: 0,
-                    bytes: 0,
-                    added_files: 0,
-                    added_bytes: 0,
-                    external: storage.is_none(),
-                },
+/// Writes a page's files into sub-orders and moves the task's cursor, in one transaction.
+async fn write_page(
+    state: &AppState,
+    owner: &str,
+    task: &DatasetTaskRow,
+    (cursor, last): (i64, i64),
+    page: &Page,
+) -> anyhow::Result<()> {
+    let mut tx = state.store.begin_write().await?;
+    let now = state.clock.now();
+    // Moving the cursor first takes the task's row: a second worker on the same page finds it moved.
+    if !rows::move_cursor(&mut tx, task.id, cursor, last).await? {
+        anyhow::bail!("dataset task {} was expanded by another worker", task.id);
+    }
+    let bound = SubOrderBound {
+        max_files: i64::from(state.config.orders.suborder_max_files),
+        max_bytes: state.config.orders.suborder_max_bytes as i64,
+    };
+    let mut new_files = Vec::new();
+    for (storage, groups) in by_storage(page) {
+        let limit = if storage.is_none() {
+            SubOrderBound::EXTERNAL
+        } else {
+            bound
+        };
+        let target = Target {
+            task,
+            owner,
+            storage: storage.as_deref(),
+            limit,
+            now,
+        };
+        let placed = fill_sub_orders(&mut tx, &target, &groups).await?;
+        for ((object, files), sub_order) in groups.iter().zip(placed) {
+            new_files.extend(
+                files
+                    .iter()
+                    .map(|f| new_order_file(task, object, f, sub_order)),
             );
-            save_bucket(tx, &full).await?;
-            let closed_state = if full.external { "DONE" } else { "WAITING" };
-            subs::close_sub_order(tx, full.id, closed_state, state.clock.now()).await?;
-            let row = subs::open_sub_order(tx, task.order_id, task.id, owner, storage).await?;
-            bucket.id = row.id;
         }
-        bucket.files += files;
-        bucket.bytes += bytes;
-        bucket.added_files += files;
-        bucket.added_bytes += bytes;
-        Ok(bucket.id)
     }
-
-    async fn save(&self, tx: &mut sqlx::AnyConnection) -> Result<(), StoreError> {
-        for bucket in self.open.values() {
-            save_bucket(tx, bucket).await?;
-        }
-        Ok(())
-    }
+    subs::insert_order_files(&mut tx, state.store.backend(), &new_files, now).await?;
+    commit(tx).await?;
+    Ok(())
 }
 
-async fn save_bucket(tx: &mut sqlx::AnyConnection, bucket: &Bucket) -> Result<(), StoreError> {
-    if bucket.added_files == 0 {
+/// The page's files per storage (storages in order of first appearance), each object's files together.
+type ObjectFiles<'a> = (&'a (i64, String, String), Vec<&'a FileRow>);
+
+fn by_storage(page: &Page) -> Vec<(Option<String>, Vec<ObjectFiles<'_>>)> {
+    let mut storages: Vec<(Option<String>, Vec<ObjectFiles<'_>>)> = Vec::new();
+    for object in &page.objects {
+        let Some(files) = page.files.get(&object.0) else {
+            continue;
+        };
+        let mut of_object: Vec<(Option<String>, Vec<&FileRow>)> = Vec::new();
+        for file in files {
+            match of_object.iter_mut().find(|(s, _)| *s == file.storage) {
+                Some((_, group)) => group.push(file),
+                None => of_object.push((file.storage.clone(), vec![file])),
+            }
+        }
+        for (storage, group) in of_object {
+            match storages.iter_mut().find(|(s, _)| *s == storage) {
+                Some((_, objects)) => objects.push((object, group)),
+                None => storages.push((storage, vec![(object, group)])),
+            }
+        }
+    }
+    storages
+}
+
+/// The sub-orders of one (dataset task, storage) being filled.
+struct Target<'a> {
+    task: &'a DatasetTaskRow,
+    owner: &'a str,
+    storage: Option<&'a str>,
+    limit: SubOrderBound,
+    now: Timestamp,
+}
+
+/// Places objects' files into the open sub-order of the target and new ones as the bound says
+/// (`place_objects`); full ones are closed. Returns each object's sub-order.
+async fn fill_sub_orders(
+    tx: &mut Conn,
+    target: &Target<'_>,
+    groups: &[ObjectFiles<'_>],
+) -> Result<Vec<i64>, StoreError> {
+    let task = target.task;
+    let open =
+        subs::open_sub_order(tx, task.order_id, task.id, target.owner, target.storage).await?;
+    let sizes: Vec<(i64, i64)> = groups
+        .iter()
+        .map(|(_, files)| {
+            (
+                files.len() as i64,
+                files.iter().map(|f| f.size.unwrap_or(0)).sum(),
+            )
+        })
+        .collect();
+    let places = place_objects(
+        (open.files_count, open.bytes),
+        target.limit,
+        sizes.iter().copied(),
+    );
+    let mut ids = vec![open.id];
+    let mut added = vec![(0i64, 0i64)];
+    for (place, (files, bytes)) in places.iter().zip(&sizes) {
+        if *place == ids.len() {
+            // The sub-order being filled is full: it is closed, the next one opened.
+            let full = *ids.last().expect("one is open");
+            close(tx, target, full, *added.last().expect("one is open")).await?;
+            let next =
+                subs::open_sub_order(tx, task.order_id, task.id, target.owner, target.storage)
+                    .await?;
+            ids.push(next.id);
+            added.push((0, 0));
+        }
+        let counts = &mut added[*place];
+        *counts = (counts.0 + files, counts.1 + bytes);
+    }
+    grow(
+        tx,
+        target,
+        *ids.last().expect("one is open"),
+        *added.last().expect("one is open"),
+    )
+    .await?;
+    Ok(places.into_iter().map(|place| ids[place]).collect())
+}
+
+/// Adds (files, bytes) to a sub-order's counters: pending, or available for external files.
+async fn grow(
+    tx: &mut Conn,
+    target: &Target<'_>,
+    id: i64,
+    (files, bytes): (i64, i64),
+) -> Result<(), StoreError> {
+    if files == 0 {
         return Ok(());
     }
-    let (pending, available) = if bucket.external {
-        (0, bucket.added_files)
+    let (pending, available) = if target.storage.is_none() {
+        (0, files)
     } else {
-        (bucket.added_files, 0)
+        (files, 0)
     };
-    subs::grow_sub_order(
-        tx,
-        bucket.id,
-        bucket.added_files,
-        bucket.added_bytes,
-        pending,
-        available,
-    )
-    .await
+    subs::grow_sub_order(tx, id, files, bytes, pending, available).await
+}
+
+async fn close(
+    tx: &mut Conn,
+    target: &Target<'_>,
+    id: i64,
+    added: (i64, i64),
+) -> Result<(), StoreError> {
+    grow(tx, target, id, added).await?;
+    let closed = SubOrderState::closed(target.storage.is_none());
+    subs::change_state(tx, id, SubOrderState::Open, closed, target.now).await?;
+    Ok(())
+}
+
+fn new_order_file(
+    task: &DatasetTaskRow,
+    (_, ip_id, provider_id): &(i64, String, String),
+    file: &FileRow,
+    sub_order_id: i64,
+) -> NewOrderFile {
+    NewOrderFile {
+        order_id: task.order_id,
+        sub_order_id,
+        dataset_task_id: task.id,
+        object_ip_id: ip_id.clone(),
+        provider_id: provider_id.clone(),
+        data_type: file.data_type.clone(),
+        filename: file.filename.clone(),
+        size: file.size,
+        checksum: file.checksum.clone(),
+        checksum_algo: file.checksum_algo.clone(),
+        crc32: file.crc32,
+        mime_type: file.mime_type.clone(),
+        uri: file.uri.clone(),
+        storage: file.storage.clone(),
+        state: if file.storage.is_none() {
+            FileState::Available
+        } else {
+            FileState::Pending
+        },
+    }
 }
 
 /// Once every task is expanded: closes the open sub-orders, sets the exact counts, ends an order that
@@ -287,15 +301,7 @@ async fn finish(state: &AppState, order_id: i64) -> anyhow::Result<()> {
     if order.expanded != 0 {
         return Ok(());
     }
-    sqlx::query(
-        "UPDATE sub_orders SET state = CASE WHEN storage IS NULL THEN 'DONE' ELSE 'WAITING' END,
-                               ended_at = CASE WHEN storage IS NULL THEN $2 ELSE ended_at END
-         WHERE order_id = $1 AND state = 'OPEN'",
-    )
-    .bind(order_id)
-    .bind(now.millis())
-    .execute(&mut *tx)
-    .await?;
+    subs::close_open_of_order(&mut tx, order_id, now).await?;
     rows::set_expanded_counts(&mut tx, order_id, now).await?;
     let order = rows::order_in(&mut tx, order_id)
         .await?
@@ -314,7 +320,7 @@ async fn finish(state: &AppState, order_id: i64) -> anyhow::Result<()> {
         super::progress::settle(&mut tx, order_id, now).await?;
         super::queue_schedule(&mut tx, &order.owner, now).await?;
     }
-    tx.commit().await?;
+    commit(tx).await?;
     tracing::info!(
         order_id,
         files = order.total_files,

@@ -9,8 +9,9 @@ use crate::domain::order::OrderStatus;
 use crate::jobs::expire::ExpireOrder;
 use crate::jobs::remind::{self, Remind};
 use crate::jobs::{self};
-use crate::store::enqueue;
-use crate::store::orders::{self as rows, OrderRow};
+use crate::store::orders as rows;
+use crate::store::suborders as subs;
+use crate::store::{commit, enqueue};
 use crate::time::Timestamp;
 
 /// Every status but DELETED and EXPIRED expires (FAILED too, freeing its cache): the order becomes
@@ -32,22 +33,15 @@ pub async fn expire(state: &AppState, order_id: i64) -> anyhow::Result<()> {
         // Not yet (a clock behind another process's): come back at the date.
         let job = jobs::new_job(&ExpireOrder { order_id }, Timestamp(expiration));
         enqueue(&mut tx, &job, now).await?;
-        tx.commit().await?;
+        commit(tx).await?;
         return Ok(());
     }
     rows::set_status(&mut tx, order_id, OrderStatus::Expired, None, now).await?;
-    sqlx::query("UPDATE sub_orders SET state = 'CANCELLED', ended_at = $2 WHERE order_id = $1 AND state <> 'CANCELLED'")
-        .bind(order_id)
-        .bind(now.millis())
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("UPDATE orders SET available_files = 0 WHERE id = $1")
-        .bind(order_id)
-        .execute(&mut *tx)
-        .await?;
+    subs::cancel_all_of_order(&mut tx, order_id, now).await?;
+    rows::forget_available(&mut tx, order_id).await?;
     mails::queue_expired(&mut tx, &order, now).await?;
     queue_schedule(&mut tx, &order.owner, now).await?;
-    tx.commit().await?;
+    commit(tx).await?;
     drop_order_copies(state, order_id).await?;
     tracing::info!(order_id, "order expired");
     Ok(())
@@ -56,40 +50,31 @@ pub async fn expire(state: &AppState, order_id: i64) -> anyhow::Result<()> {
 /// Removes every restored copy of an order's files and frees its cache space.
 pub async fn drop_order_copies(state: &AppState, order_id: i64) -> anyhow::Result<()> {
     loop {
-        let copies: Vec<(i64, String)> = sqlx::query_as(
-            "SELECT id, cache_path FROM order_files WHERE order_id = $1 AND cache_path IS NOT NULL ORDER BY id LIMIT 1000",
-        )
-        .bind(order_id)
-        .fetch_all(state.store.pool())
-        .await?;
+        let copies = state.store.copies_of_order(order_id, 1000).await?;
         if copies.is_empty() {
             break;
         }
         for (_, path) in &copies {
-            if let Err(error) = std::fs::remove_file(path)
-                && error.kind() != std::io::ErrorKind::NotFound
-            {
-                tracing::warn!(path, %error, "cannot remove a cached copy");
-            }
+            remove_copy(path);
         }
+        let ids: Vec<i64> = copies.iter().map(|(id, _)| *id).collect();
         let mut tx = state.store.begin_write().await?;
-        for (id, _) in &copies {
-            sqlx::query("UPDATE order_files SET cache_path = NULL WHERE id = $1")
-                .bind(*id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
+        subs::forget_copies(&mut tx, state.store.backend(), &ids).await?;
+        commit(tx).await?;
     }
     let mut tx = state.store.begin_write().await?;
-    sqlx::query(
-        "UPDATE sub_orders SET reserved_bytes = 0, evictable_bytes = 0 WHERE order_id = $1",
-    )
-    .bind(order_id)
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
+    subs::forget_cache_of_order(&mut tx, order_id).await?;
+    commit(tx).await?;
     Ok(())
+}
+
+/// Removes a restored copy (already gone is fine).
+pub fn remove_copy(path: &str) {
+    if let Err(error) = std::fs::remove_file(path)
+        && error.kind() != std::io::ErrorKind::NotFound
+    {
+        tracing::warn!(path, %error, "cannot remove a cached copy");
+    }
 }
 
 /// Mails the owners of files waiting longer than `mail.reminder_after`, then comes back later.
@@ -97,29 +82,13 @@ pub async fn remind(state: &AppState) -> anyhow::Result<()> {
     let delay = state.config.mail.reminder_after;
     let now = state.clock.now();
     let threshold = now.millis() - i64::try_from(delay.as_millis()).unwrap_or(i64::MAX);
-    let due: Vec<OrderRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {} FROM orders
-         WHERE available_files > 0 AND available_update_date < $1
-           AND status IN ('RUNNING', 'PAUSED', 'DONE', 'DONE_WITH_WARNING')
-         ORDER BY id LIMIT 500",
-        rows::ORDER_COLUMNS
-    )))
-    .bind(threshold)
-    .fetch_all(state.store.pool())
-    .await?;
-    for order in due {
+    for order in state.store.due_for_reminder(threshold, 500).await? {
         let mut tx = state.store.begin_write().await?;
         // Claiming the order: another process reminding at the same time finds it claimed.
-        let claimed = sqlx::query("UPDATE orders SET available_update_date = $3 WHERE id = $1 AND available_update_date = $2")
-            .bind(order.id)
-            .bind(order.available_update_date)
-            .bind(now.millis())
-            .execute(&mut *tx)
-            .await?;
-        if claimed.rows_affected() == 1 {
+        if rows::claim_reminder(&mut tx, &order, now).await? {
             mails::queue_reminder(state, &mut tx, &order, now).await?;
         }
-        tx.commit().await?;
+        commit(tx).await?;
     }
     queue_remind(state, now.plus(delay.min(Duration::from_secs(3600)))).await
 }
@@ -154,6 +123,6 @@ pub async fn fail(state: &AppState, order_id: i64, error: &str) -> anyhow::Resul
         state.clock.now(),
     )
     .await?;
-    tx.commit().await?;
+    commit(tx).await?;
     Ok(())
 }

@@ -19,7 +19,7 @@ use crate::error::AppError;
 use crate::jobs::{self, Job};
 use crate::store::basket as baskets;
 use crate::store::orders::{self as rows, NewDatasetTask, NewOrder, OrderRow};
-use crate::store::{StoreError, Tx, enqueue};
+use crate::store::{StoreError, Tx, commit, enqueue};
 use crate::time::Timestamp;
 
 #[derive(Debug, thiserror::Error)]
@@ -54,12 +54,6 @@ impl From<OrderError> for AppError {
             OrderError::Refused(_) => AppError::Unauthorized(error.to_string()),
             OrderError::Store(error) => error.into(),
         }
-    }
-}
-
-impl From<sqlx::Error> for OrderError {
-    fn from(error: sqlx::Error) -> OrderError {
-        OrderError::Store(error.into())
     }
 }
 
@@ -120,7 +114,7 @@ pub async fn create(
         .await?
         .ok_or(OrderError::EmptyBasket)?;
     let order = create_from_basket(state, &mut tx, owner, basket_id, request, now).await?;
-    tx.commit().await?;
+    commit(tx).await?;
     Ok(order)
 }
 

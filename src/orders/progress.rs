@@ -1,15 +1,15 @@
 //! The end of an order: once every file is available or in error, DONE, DONE_WITH_WARNING or FAILED by
-//! the rule of DESIGN §5, with the reason in `message`.
+//! the rule of docs/decisions.md ("End state"), with the reason in `message`.
 
 use crate::domain::order::OrderStatus;
-use crate::store::StoreError;
 use crate::store::orders::{self as rows};
+use crate::store::{Conn, StoreError};
 use crate::time::Timestamp;
 
 /// Ends a RUNNING, expanded order whose files are all treated; returns the status it ended in. A DONE
 /// order whose download later failed for some file becomes DONE_WITH_WARNING.
 pub async fn settle(
-    conn: &mut sqlx::AnyConnection,
+    conn: &mut Conn,
     order_id: i64,
     now: Timestamp,
 ) -> Result<Option<OrderStatus>, StoreError> {

@@ -6,21 +6,13 @@ use super::actions::locked;
 use super::{OrderError, queue_schedule};
 use crate::app::AppState;
 use crate::auth::Caller;
-use crate::domain::order::{Action, FileState, SubOrderBound};
-use crate::store::suborders::{self as subs, Transition};
-use crate::store::{Backend, StoreError, Tx};
+use crate::domain::order::{
+    Action, FileState, OrderStatus, SubOrderBound, SubOrderState, place_objects,
+};
+use crate::store::orders as rows;
+use crate::store::suborders::{self as subs, FailedFile, Transition};
+use crate::store::{Backend, StoreError, Tx, commit};
 use crate::time::Timestamp;
-
-#[derive(Debug, sqlx::FromRow)]
-struct FailedFile {
-    id: i64,
-    dataset_task_id: i64,
-    storage: Option<String>,
-    object_ip_id: String,
-    size: Option<i64>,
-    sub_order_id: i64,
-    state: String,
-}
 
 /// (dataset task, storage) → object → its files, in order.
 type Groups = BTreeMap<(i64, Option<String>), BTreeMap<String, Vec<FailedFile>>>;
@@ -39,14 +31,7 @@ pub async fn retry(state: &AppState, caller: &Caller, id: i64) -> Result<(), Ord
     let (mut tx, order) = locked(state, caller, id, Action::Retry).await?;
     let now = state.clock.now();
     let backend = state.store.backend();
-    let failed: Vec<FailedFile> = sqlx::query_as(
-        "SELECT id, dataset_task_id, storage, object_ip_id, size, sub_order_id, state FROM order_files
-         WHERE order_id = $1 AND state IN ('ERROR', 'DOWNLOAD_ERROR')
-         ORDER BY dataset_task_id, storage, object_ip_id, id",
-    )
-    .bind(id)
-    .fetch_all(&mut *tx)
-    .await?;
+    let failed = subs::failed_files(&mut tx, id).await?;
     let bound = SubOrderBound {
         max_files: i64::from(state.config.orders.suborder_max_files),
         max_bytes: state.config.orders.suborder_max_bytes as i64,
@@ -60,16 +45,11 @@ pub async fn retry(state: &AppState, caller: &Caller, id: i64) -> Result<(), Ord
     for sub_order in touched {
         subs::recount(&mut tx, sub_order).await?;
     }
-    sqlx::query(
-        "UPDATE orders SET status = 'RUNNING', status_date = $2, message = NULL WHERE id = $1",
-    )
-    .bind(id)
-    .bind(now.millis())
-    .execute(&mut *tx)
-    .await?;
+    rows::set_status(&mut tx, id, OrderStatus::Running, None, now).await?;
+    rows::clear_message(&mut tx, id).await?;
     super::progress::settle(&mut tx, id, now).await?;
     queue_schedule(&mut tx, &order.owner, now).await?;
-    tx.commit().await?;
+    commit(tx).await?;
     Ok(())
 }
 
@@ -87,8 +67,8 @@ fn group(failed: Vec<FailedFile>) -> Groups {
     groups
 }
 
-/// New sub-orders for the groups, within the bounds (an object's files are never split); external ones
-/// DONE at once, the others WAITING.
+/// New sub-orders for the groups, within the bounds (`place_objects`: an object's files are never
+/// split); external ones DONE at once, the others WAITING.
 async fn place(
     tx: &mut Tx,
     owner: &str,
@@ -105,30 +85,28 @@ async fn place(
         } else {
             bound
         };
-        let mut current: Option<(i64, i64)> = None;
-        for (_, files) in objects {
-            let bytes: i64 = files.iter().map(|f| f.size.unwrap_or(0)).sum();
-            let count = files.len() as i64;
-            let fits = current.is_some_and(|(f, b)| limit.takes(f, b, count, bytes));
-            if !fits {
+        let objects: Vec<Vec<FailedFile>> = objects.into_values().collect();
+        let sizes = objects.iter().map(|files| {
+            (
+                files.len() as i64,
+                files.iter().map(|f| f.size.unwrap_or(0)).sum(),
+            )
+        });
+        let places = place_objects((0, 0), limit, sizes);
+        let first = placed.len();
+        for (files, place) in objects.into_iter().zip(places) {
+            if first + place == placed.len() {
                 let sub_order =
                     subs::open_sub_order(tx, order_id, task, owner, storage.as_deref()).await?;
-                let closed = if external { "DONE" } else { "WAITING" };
-                subs::close_sub_order(tx, sub_order.id, closed, now).await?;
+                let closed = SubOrderState::closed(external);
+                subs::change_state(tx, sub_order.id, SubOrderState::Open, closed, now).await?;
                 placed.push(Placed {
                     sub_order_id: sub_order.id,
                     external,
                     files: Vec::new(),
                 });
-                current = Some((0, 0));
             }
-            let (f, b) = current.expect("set above");
-            current = Some((f + count, b + bytes));
-            placed
-                .last_mut()
-                .expect("a sub-order was opened")
-                .files
-                .extend(files);
+            placed[first + place].files.extend(files);
         }
     }
     Ok(placed)
@@ -151,7 +129,7 @@ async fn move_files(
         let ids: Vec<i64> = placed
             .files
             .iter()
-            .filter(|f| f.state == from.as_str())
+            .filter(|f| f.state == from)
             .map(|f| f.id)
             .collect();
         let change = Transition {

@@ -3,103 +3,79 @@
 //! and (nearline) cache space are free. Paused orders start nothing. External sub-orders take no slot.
 
 use crate::app::AppState;
-use crate::domain::order::FileState;
-use crate::store::suborders::{self as subs, SUB_ORDER_COLUMNS, SubOrderRow};
-use crate::store::{Backend, StoreError, Tx};
+use crate::domain::order::{FileState, SubOrderState};
+use crate::store::suborders::{self as subs, SubOrderRow};
+use crate::store::{Backend, StoreError, Tx, commit};
 use crate::time::Timestamp;
 
 /// Starts what the owner's free slots allow; returns the sub-orders started.
 pub async fn schedule(state: &AppState, owner: &str) -> Result<Vec<i64>, StoreError> {
     let mut tx = state.store.begin_write().await?;
     let now = state.clock.now();
-    let backend = state.store.backend();
-    advisory_lock(&mut tx, backend, &format!("schedule:{owner}")).await?;
-    let busy: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM sub_orders
-         WHERE owner = $1 AND storage IS NOT NULL
-           AND (state = 'RUNNING' OR (state = 'DONE' AND pending_files = 0 AND available_files > 0))",
-    )
-    .bind(owner)
-    .fetch_one(&mut *tx)
-    .await?;
-    let mut free = i64::from(state.config.orders.max_running_suborders_per_user) - busy;
+    subs::lock_key(&mut tx, state.store.backend(), &format!("schedule:{owner}")).await?;
+    let held = subs::slots_held(&mut tx, owner).await?;
+    let mut free = i64::from(state.config.orders.max_running_suborders_per_user) - held;
     let mut started = Vec::new();
-    if free <= 0 {
-        tx.commit().await?;
-        return Ok(started);
-    }
-    let sql = format!(
-        "SELECT {} FROM sub_orders s JOIN orders o ON o.id = s.order_id
-         WHERE s.owner = $1 AND s.state = 'WAITING' AND o.status = 'RUNNING'
-         ORDER BY o.total_bytes, o.id, s.id LIMIT 200",
-        SUB_ORDER_COLUMNS
-            .split(", ")
-            .map(|c| format!("s.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    let waiting: Vec<SubOrderRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(owner)
-        .fetch_all(&mut *tx)
-        .await?;
-    for sub_order in waiting {
-        if free <= 0 {
-            break;
-        }
-        let storage = sub_order
-            .storage
-            .as_deref()
-            .and_then(|name| state.storages.get(name))
-            .cloned();
-        if let Some(storage) = storage.filter(|s| s.is_nearline()) {
-            match reserve(&mut tx, backend, &sub_order, &storage, now).await? {
-                Reservation::Reserved => {}
-                Reservation::Wait => continue,
-                Reservation::TooLarge => {
-                    let reason = format!(
-                        "sub-order of {} bytes is larger than the cache of storage {} ({} bytes)",
-                        sub_order.bytes,
-                        storage.name(),
-                        storage.cache_bytes()
-                    );
-                    error_all(&mut tx, backend, &sub_order, &reason, now).await?;
-                    continue;
-                }
+    if free > 0 {
+        for sub_order in subs::waiting_for_slots(&mut tx, owner, 200).await? {
+            if free <= 0 {
+                break;
+            }
+            if start(state, &mut tx, &sub_order, now).await? {
+                started.push(sub_order.id);
+                free -= 1;
             }
         }
-        sqlx::query("UPDATE sub_orders SET state = 'RUNNING', started_at = $2 WHERE id = $1")
-            .bind(sub_order.id)
-            .bind(now.millis())
-            .execute(&mut *tx)
-            .await?;
-        super::queue(
-            &mut tx,
-            &crate::jobs::stage::StageSubOrder {
-                sub_order_id: sub_order.id,
-            },
-            now,
-        )
-        .await?;
-        started.push(sub_order.id);
-        free -= 1;
     }
-    tx.commit().await?;
+    commit(tx).await?;
     if !started.is_empty() {
         tracing::debug!(owner, ?started, "sub-orders started");
     }
     Ok(started)
 }
 
-/// Serialises the transactions taking the same lock: PostgreSQL advisory lock until the end of the
-/// transaction; SQLite holds the one write lock already.
-pub async fn advisory_lock(tx: &mut Tx, backend: Backend, key: &str) -> Result<(), StoreError> {
-    if backend == Backend::Postgres {
-        sqlx::query("SELECT 1 FROM (SELECT pg_advisory_xact_lock(hashtext($1))) AS locked")
-            .bind(key)
-            .fetch_all(&mut **tx)
-            .await?;
+/// Starts a sub-order when its cache space can be reserved (nearline); one that can never fit the cache
+/// ends with its files in ERROR. Returns whether it started.
+async fn start(
+    state: &AppState,
+    tx: &mut Tx,
+    sub_order: &SubOrderRow,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    let storage = sub_order
+        .storage
+        .as_deref()
+        .and_then(|name| state.storages.get(name))
+        .cloned();
+    if let Some(storage) = storage.filter(|s| s.is_nearline()) {
+        match reserve(tx, state.store.backend(), sub_order, &storage, now).await? {
+            Reservation::Reserved => {}
+            Reservation::Wait => return Ok(false),
+            Reservation::TooLarge => {
+                let reason = format!(
+                    "sub-order of {} bytes is larger than the cache of storage {} ({} bytes)",
+                    sub_order.bytes,
+                    storage.name(),
+                    storage.cache_bytes()
+                );
+                error_all(tx, state.store.backend(), sub_order, &reason, now).await?;
+                return Ok(false);
+            }
+        }
     }
-    Ok(())
+    let stage = crate::jobs::stage::StageSubOrder {
+        sub_order_id: sub_order.id,
+    };
+    subs::change_state(
+        tx,
+        sub_order.id,
+        SubOrderState::Waiting,
+        SubOrderState::Running,
+        now,
+    )
+    .await?;
+    super::queue(tx, &stage, now).await?;
+    Ok(true)
 }
 
 enum Reservation {
@@ -122,28 +98,14 @@ async fn reserve(
     if sub_order.bytes > capacity {
         return Ok(Reservation::TooLarge);
     }
-    advisory_lock(tx, backend, &format!("cache:{}", storage.name())).await?;
-    let (reserved, evictable): (i64, i64) = sqlx::query_as(
-        "SELECT CAST(COALESCE(SUM(reserved_bytes), 0) AS BIGINT), CAST(COALESCE(SUM(evictable_bytes), 0) AS BIGINT)
-         FROM sub_orders WHERE storage = $1 AND id <> $2",
-    )
-    .bind(storage.name())
-    .bind(sub_order.id)
-    .fetch_one(&mut **tx)
-    .await?;
+    subs::lock_key(tx, backend, &format!("cache:{}", storage.name())).await?;
+    let (reserved, evictable) = subs::cache_use(tx, storage.name(), sub_order.id).await?;
     if reserved + sub_order.bytes > capacity {
         return Ok(Reservation::Wait);
     }
     let mut to_free = reserved + evictable + sub_order.bytes - capacity;
     if to_free > 0 {
-        let evictable: Vec<(i64, i64)> = sqlx::query_as(
-            "SELECT id, evictable_bytes FROM sub_orders WHERE storage = $1 AND evictable_bytes > 0
-             ORDER BY released_at, id",
-        )
-        .bind(storage.name())
-        .fetch_all(&mut **tx)
-        .await?;
-        for (id, bytes) in evictable {
+        for (id, bytes) in subs::evictable(tx, storage.name()).await? {
             if to_free <= 0 {
                 break;
             }
@@ -151,11 +113,7 @@ async fn reserve(
             to_free -= bytes;
         }
     }
-    sqlx::query("UPDATE sub_orders SET reserved_bytes = $2 WHERE id = $1")
-        .bind(sub_order.id)
-        .bind(sub_order.bytes)
-        .execute(&mut **tx)
-        .await?;
+    subs::reserve(tx, sub_order.id, sub_order.bytes).await?;
     tracing::debug!(sub_order = sub_order.id, bytes = sub_order.bytes, at = %now, "cache reserved");
     Ok(Reservation::Reserved)
 }
@@ -184,11 +142,14 @@ async fn error_all(
         };
         subs::transition(tx, backend, &change).await?;
     }
-    sqlx::query("UPDATE sub_orders SET state = 'DONE', ended_at = $2 WHERE id = $1")
-        .bind(sub_order.id)
-        .bind(now.millis())
-        .execute(&mut **tx)
-        .await?;
+    subs::change_state(
+        tx,
+        sub_order.id,
+        SubOrderState::Waiting,
+        SubOrderState::Done,
+        now,
+    )
+    .await?;
     super::progress::settle(tx, sub_order.order_id, now).await?;
     Ok(())
 }

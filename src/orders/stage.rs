@@ -5,11 +5,11 @@
 use std::collections::BTreeMap;
 
 use crate::app::AppState;
-use crate::domain::order::{FileState, OrderStatus};
+use crate::domain::order::{FileState, OrderStatus, SubOrderState};
 use crate::storage::{Digest, StageError};
 use crate::store::orders as rows;
 use crate::store::suborders::{self as subs, OrderFileRow, Transition};
-use crate::store::{StoreError, Tx};
+use crate::store::{StoreError, Tx, commit};
 
 /// Files checked (online) or restored (nearline) between two transactions and two looks at the order's
 /// status: a restore copies a whole file, a check only reads its size.
@@ -17,12 +17,10 @@ const ONLINE_BATCH: i64 = 1000;
 const NEARLINE_BATCH: i64 = 20;
 
 pub async fn stage(state: &AppState, sub_order_id: i64) -> anyhow::Result<()> {
-    let mut conn = state.store.pool().acquire().await?;
-    let Some(sub_order) = subs::sub_order_in(&mut conn, sub_order_id).await? else {
+    let Some(sub_order) = state.store.sub_order(sub_order_id).await? else {
         return Ok(());
     };
-    drop(conn);
-    if sub_order.state != "RUNNING" {
+    if sub_order.state != SubOrderState::Running {
         return Ok(());
     }
     let storage = match sub_order
@@ -45,15 +43,15 @@ pub async fn stage(state: &AppState, sub_order_id: i64) -> anyhow::Result<()> {
         if status != Some(OrderStatus::Running) {
             return stop(state, sub_order_id, status).await;
         }
-        let mut conn = state.store.pool().acquire().await?;
         let batch = if storage.is_nearline() {
             NEARLINE_BATCH
         } else {
             ONLINE_BATCH
         };
-        let files =
-            subs::files_in_state(&mut conn, sub_order_id, FileState::Pending, batch).await?;
-        drop(conn);
+        let files = state
+            .store
+            .files_in_state(sub_order_id, FileState::Pending, batch)
+            .await?;
         if files.is_empty() {
             return finish(state, sub_order_id).await;
         }
@@ -103,7 +101,7 @@ pub async fn stage(state: &AppState, sub_order_id: i64) -> anyhow::Result<()> {
             };
             subs::transition(&mut tx, backend, &change).await?;
         }
-        tx.commit().await?;
+        commit(tx).await?;
     }
 }
 
@@ -130,11 +128,9 @@ async fn stop(
 ) -> anyhow::Result<()> {
     if status == Some(OrderStatus::Paused) {
         let mut tx = state.store.begin_write().await?;
-        sqlx::query("UPDATE sub_orders SET state = 'WAITING' WHERE id = $1 AND state = 'RUNNING'")
-            .bind(sub_order_id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
+        let (from, to) = (SubOrderState::Running, SubOrderState::Waiting);
+        subs::change_state(&mut tx, sub_order_id, from, to, state.clock.now()).await?;
+        commit(tx).await?;
         tracing::info!(sub_order_id, "staging paused");
     }
     Ok(())
@@ -148,20 +144,20 @@ async fn finish(state: &AppState, sub_order_id: i64) -> anyhow::Result<()> {
     let Some(sub_order) = subs::sub_order_in(&mut tx, sub_order_id).await? else {
         return Ok(());
     };
-    if sub_order.state != "RUNNING" {
+    if sub_order.state != SubOrderState::Running {
         return Ok(());
     }
-    sqlx::query("UPDATE sub_orders SET state = 'DONE', ended_at = $2 WHERE id = $1")
-        .bind(sub_order_id)
-        .bind(now.millis())
-        .execute(&mut *tx)
-        .await?;
+    subs::change_state(
+        &mut tx,
+        sub_order_id,
+        SubOrderState::Running,
+        SubOrderState::Done,
+        now,
+    )
+    .await?;
     if sub_order.available_files == 0 {
         // Nothing to download: nothing to keep in the cache.
-        sqlx::query("UPDATE sub_orders SET reserved_bytes = 0 WHERE id = $1")
-            .bind(sub_order_id)
-            .execute(&mut *tx)
-            .await?;
+        subs::unreserve(&mut tx, sub_order_id).await?;
     }
     super::progress::settle(&mut tx, sub_order.order_id, now).await?;
     super::queue_schedule(&mut tx, &sub_order.owner, now).await?;
@@ -170,7 +166,7 @@ async fn finish(state: &AppState, sub_order_id: i64) -> anyhow::Result<()> {
     {
         super::mails::queue_sub_order_ready(state, &mut tx, &order, &sub_order, now).await?;
     }
-    tx.commit().await?;
+    commit(tx).await?;
     tracing::info!(
         sub_order_id,
         available = sub_order.available_files,
@@ -203,32 +199,15 @@ async fn end_with_errors(
         };
         subs::transition(&mut tx, state.store.backend(), &change).await?;
     }
-    tx.commit().await?;
+    commit(tx).await?;
     finish(state, sub_order_id).await
 }
 
 /// Removes a sub-order's restored copies (eviction, deletion, expiry) and frees its cache space.
 pub async fn drop_copies(tx: &mut Tx, sub_order_id: i64) -> Result<(), StoreError> {
-    let copies: Vec<(i64, String)> = sqlx::query_as(
-        "SELECT id, cache_path FROM order_files WHERE sub_order_id = $1 AND cache_path IS NOT NULL",
-    )
-    .bind(sub_order_id)
-    .fetch_all(&mut **tx)
-    .await?;
-    for (_, path) in &copies {
-        if let Err(error) = std::fs::remove_file(path)
-            && error.kind() != std::io::ErrorKind::NotFound
-        {
-            tracing::warn!(path, %error, "cannot remove a cached copy");
-        }
+    for path in subs::copies_of_sub_order(tx, sub_order_id).await? {
+        super::lifecycle::remove_copy(&path);
     }
-    sqlx::query("UPDATE order_files SET cache_path = NULL WHERE sub_order_id = $1 AND cache_path IS NOT NULL")
-        .bind(sub_order_id)
-        .execute(&mut **tx)
-        .await?;
-    sqlx::query("UPDATE sub_orders SET reserved_bytes = 0, evictable_bytes = 0 WHERE id = $1")
-        .bind(sub_order_id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+    subs::forget_copies_of_sub_order(tx, sub_order_id).await?;
+    subs::forget_cache(tx, sub_order_id).await
 }

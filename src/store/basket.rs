@@ -73,13 +73,10 @@ pub async fn lock_basket(
             .execute(&mut *tx)
             .await?;
     }
-    // SQLite: the transaction began with BEGIN IMMEDIATE and holds the only write lock already.
-    let lock = if backend == Backend::Postgres {
-        " FOR UPDATE"
-    } else {
-        ""
-    };
-    let sql = format!("SELECT id FROM baskets WHERE owner = $1{lock}");
+    let sql = format!(
+        "SELECT id FROM baskets WHERE owner = $1{}",
+        backend.lock_row()
+    );
     let id = sqlx::query_scalar(AssertSqlSafe(sql))
         .bind(owner)
         .fetch_optional(&mut *tx)

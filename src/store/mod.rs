@@ -5,10 +5,13 @@
 
 pub mod admin;
 pub mod basket;
+pub mod bench;
 pub mod catalog;
+mod codec;
 mod jobs;
 pub mod orders;
 mod postgres;
+mod sql;
 mod sqlite;
 pub mod suborders;
 pub mod timed;
@@ -30,6 +33,15 @@ pub use suborders::{OrderFileRow, SubOrderRow};
 
 /// A transaction on either backend.
 pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+/// A connection on either backend (a transaction derefs to one): what store functions that may run in the
+/// caller's transaction take.
+pub type Conn = sqlx::AnyConnection;
+
+/// Commits a transaction.
+pub async fn commit(tx: Tx) -> Result<(), StoreError> {
+    Ok(tx.commit().await?)
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -71,6 +83,12 @@ pub enum StoreError {
     QueryTimeout(std::time::Duration),
     #[error("The catalog is busy with other queries: try again in a few seconds")]
     Busy,
+    /// A state machine refused a change (a bug, not an input error).
+    #[error("{0}")]
+    Transition(String),
+    /// A blocking or background part of a store operation failed.
+    #[error("{0}")]
+    Worker(String),
 }
 
 /// How long a statement running a user's catalog query may take by default (`[database]

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use sqlx::{AnyConnection, AssertSqlSafe};
 
+use super::suborders as subs;
 use super::{Database, StoreError};
 use crate::domain::order::{FileState, OrderStatus, Progress};
 use crate::time::Timestamp;
@@ -19,7 +20,7 @@ pub struct OrderRow {
     pub creation_date: i64,
     /// None: the order never expires.
     pub expiration_date: Option<i64>,
-    pub status: String,
+    pub status: OrderStatus,
     pub status_date: i64,
     pub message: Option<String>,
     pub on_success_url: Option<String>,
@@ -37,7 +38,7 @@ pub struct OrderRow {
 
 impl OrderRow {
     pub fn status(&self) -> OrderStatus {
-        OrderStatus::parse(&self.status).unwrap_or(OrderStatus::Failed)
+        self.status
     }
 
     pub fn progress(&self) -> Progress {
@@ -90,11 +91,72 @@ pub struct NewDatasetTask {
     pub files_size: i64,
 }
 
+/// Reads of orders, sub-orders and their files, each on a connection of the pool (the writes take the
+/// caller's transaction: the functions of this module and of `suborders`).
 #[async_trait]
 pub trait OrderStore: Database {
     async fn order(&self, id: i64) -> Result<Option<OrderRow>, StoreError> {
         let mut conn = self.pool().acquire().await?;
         order_in(&mut conn, id).await
+    }
+
+    async fn sub_order(&self, id: i64) -> Result<Option<subs::SubOrderRow>, StoreError> {
+        let mut conn = self.pool().acquire().await?;
+        subs::sub_order_in(&mut conn, id).await
+    }
+
+    async fn order_file(&self, id: i64) -> Result<Option<subs::OrderFileRow>, StoreError> {
+        let mut conn = self.pool().acquire().await?;
+        subs::order_file(&mut conn, id).await
+    }
+
+    /// A page of an order's files, and how many the filter keeps.
+    async fn files_page(
+        &self,
+        order_id: i64,
+        filter: subs::FileFilter,
+        offset: u64,
+        limit: u64,
+    ) -> Result<(Vec<subs::OrderFileRow>, i64), StoreError> {
+        let mut conn = self.pool().acquire().await?;
+        subs::files_page(&mut conn, order_id, filter, offset, limit).await
+    }
+
+    /// The next files of an order for a zip or a metalink.
+    async fn files_after(
+        &self,
+        order_id: i64,
+        listing: subs::Listing,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<subs::OrderFileRow>, StoreError> {
+        let mut conn = self.pool().acquire().await?;
+        subs::files_after(&mut conn, order_id, listing, after, limit).await
+    }
+
+    /// Files of a sub-order in a state (at most `limit`, by id).
+    async fn files_in_state(
+        &self,
+        sub_order_id: i64,
+        state: FileState,
+        limit: i64,
+    ) -> Result<Vec<subs::OrderFileRow>, StoreError> {
+        let mut conn = self.pool().acquire().await?;
+        subs::files_in_state(&mut conn, sub_order_id, state, limit).await
+    }
+
+    async fn copies_of_order(
+        &self,
+        order_id: i64,
+        limit: i64,
+    ) -> Result<Vec<(i64, String)>, StoreError> {
+        let mut conn = self.pool().acquire().await?;
+        subs::copies_of_order(&mut conn, order_id, limit).await
+    }
+
+    async fn due_for_reminder(&self, before: i64, limit: i64) -> Result<Vec<OrderRow>, StoreError> {
+        let mut conn = self.pool().acquire().await?;
+        due_for_reminder(&mut conn, before, limit).await
     }
 
     async fn dataset_tasks(&self, order_id: i64) -> Result<Vec<DatasetTaskRow>, StoreError> {
@@ -143,7 +205,7 @@ pub trait OrderStore: Database {
                 "SELECT id, order_id, dataset_id, dataset_ip_id, dataset_label, open_search_request, objects_count,
                         files_count, files_size, cursor, expanded
                  FROM dataset_tasks WHERE order_id IN ({}) ORDER BY order_id, dataset_label, id",
-                numbered(chunk.len())
+                self.backend().args(1, chunk.len())
             );
             let mut query = sqlx::query_as(AssertSqlSafe(sql));
             for id in chunk {
@@ -162,7 +224,7 @@ pub trait OrderStore: Database {
             let sql = format!(
                 "SELECT DISTINCT order_id FROM sub_orders
                  WHERE order_id IN ({}) AND state = 'DONE' AND pending_files = 0 AND available_files > 0",
-                numbered(chunk.len())
+                self.backend().args(1, chunk.len())
             );
             let mut query = sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql));
             for id in chunk {
@@ -172,14 +234,6 @@ pub trait OrderStore: Database {
         }
         Ok(waiting)
     }
-}
-
-/// `$1, $2, ..., $n`.
-fn numbered(n: usize) -> String {
-    (1..=n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 pub async fn order_in(conn: &mut AnyConnection, id: i64) -> Result<Option<OrderRow>, StoreError> {
@@ -196,12 +250,10 @@ pub async fn lock_order(
     backend: super::Backend,
     id: i64,
 ) -> Result<Option<OrderRow>, StoreError> {
-    let lock = if backend == super::Backend::Postgres {
-        " FOR UPDATE"
-    } else {
-        ""
-    };
-    let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1{lock}");
+    let sql = format!(
+        "SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1{}",
+        backend.lock_row()
+    );
     Ok(sqlx::query_as(AssertSqlSafe(sql))
         .bind(id)
         .fetch_optional(&mut *conn)
@@ -226,7 +278,7 @@ pub async fn label_taken(
 pub async fn insert_order(conn: &mut AnyConnection, order: &NewOrder) -> Result<i64, StoreError> {
     let id = sqlx::query_scalar(
         "INSERT INTO orders (owner, label, creation_date, expiration_date, status, status_date, on_success_url, basket_id)
-         VALUES ($1, $2, $3, $4, 'RUNNING', $3, $5, $6) RETURNING id",
+         VALUES ($1, $2, $3, $4, $7, $3, $5, $6) RETURNING id",
     )
     .bind(&order.owner)
     .bind(&order.label)
@@ -234,6 +286,7 @@ pub async fn insert_order(conn: &mut AnyConnection, order: &NewOrder) -> Result<
     .bind(order.expiration_date.map(Timestamp::millis))
     .bind(&order.on_success_url)
     .bind(order.basket_id)
+    .bind(OrderStatus::Running)
     .fetch_one(&mut *conn)
     .await?;
     Ok(id)
@@ -262,7 +315,88 @@ pub async fn insert_dataset_task(
     Ok(id)
 }
 
-/// Sets the status (and its date, and the message when given).
+/// An order whose sub-orders were cancelled has no file to download any more.
+pub async fn forget_available(conn: &mut AnyConnection, id: i64) -> Result<(), StoreError> {
+    sqlx::query("UPDATE orders SET available_files = 0 WHERE id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Removes an order and its dataset tasks (its sub-orders and files go first).
+pub async fn delete_order(conn: &mut AnyConnection, id: i64) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM dataset_tasks WHERE order_id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("DELETE FROM orders WHERE id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// The expansion is over (done, or given up).
+pub async fn mark_expanded(conn: &mut AnyConnection, id: i64) -> Result<(), StoreError> {
+    sqlx::query("UPDATE orders SET expanded = 1 WHERE id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Orders whose available files have not changed since `before`, and that are still alive (at most
+/// `limit`, by id).
+pub async fn due_for_reminder(
+    conn: &mut AnyConnection,
+    before: i64,
+    limit: i64,
+) -> Result<Vec<OrderRow>, StoreError> {
+    let sql = format!(
+        "SELECT {ORDER_COLUMNS} FROM orders
+         WHERE available_files > 0 AND available_update_date < $1 AND status IN ($2, $3, $4, $5)
+         ORDER BY id LIMIT $6"
+    );
+    Ok(sqlx::query_as(AssertSqlSafe(sql))
+        .bind(before)
+        .bind(OrderStatus::Running)
+        .bind(OrderStatus::Paused)
+        .bind(OrderStatus::Done)
+        .bind(OrderStatus::DoneWithWarning)
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?)
+}
+
+/// Claims an order's reminder by moving its date on; false when another process claimed it first.
+pub async fn claim_reminder(
+    conn: &mut AnyConnection,
+    order: &OrderRow,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    let claimed = sqlx::query(
+        "UPDATE orders SET available_update_date = $3 WHERE id = $1 AND available_update_date = $2",
+    )
+    .bind(order.id)
+    .bind(order.available_update_date)
+    .bind(now.millis())
+    .execute(&mut *conn)
+    .await?;
+    Ok(claimed.rows_affected() == 1)
+}
+
+/// Clears an order's message (an order retried runs again without its old warning).
+pub async fn clear_message(conn: &mut AnyConnection, id: i64) -> Result<(), StoreError> {
+    sqlx::query("UPDATE orders SET message = NULL WHERE id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Sets the status (and its date, and the message when given): the one place an order's status is
+/// written.
 pub async fn set_status(
     conn: &mut AnyConnection,
     id: i64,
@@ -274,7 +408,7 @@ pub async fn set_status(
         "UPDATE orders SET status = $2, status_date = $3, message = COALESCE($4, message) WHERE id = $1",
     )
     .bind(id)
-    .bind(status.as_str())
+    .bind(status)
     .bind(now.millis())
     .bind(message)
     .execute(&mut *conn)
@@ -309,7 +443,7 @@ pub async fn set_expanded_counts(
             .execute(&mut *conn)
             .await?;
     }
-    let per_state: Vec<(String, i64, i64)> = sqlx::query_as(
+    let per_state: Vec<(FileState, i64, i64)> = sqlx::query_as(
         "SELECT state, COUNT(*), CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM order_files WHERE order_id = $1 GROUP BY state",
     )
     .bind(order_id)
@@ -319,12 +453,12 @@ pub async fn set_expanded_counts(
     for (state, files, bytes) in per_state {
         progress.total_files += files;
         progress.total_bytes += bytes;
-        match FileState::parse(&state) {
-            Some(FileState::Pending) | None => continue,
-            Some(FileState::Available) => progress.available_files += files,
-            Some(FileState::Error) => progress.error_files += files,
-            Some(FileState::DownloadError) => progress.download_error_files += files,
-            Some(FileState::Downloaded) => {}
+        match state {
+            FileState::Pending => continue,
+            FileState::Available => progress.available_files += files,
+            FileState::Error => progress.error_files += files,
+            FileState::DownloadError => progress.download_error_files += files,
+            FileState::Downloaded => {}
         }
         progress.treated_files += files;
         progress.treated_bytes += bytes;
@@ -346,5 +480,30 @@ pub async fn set_expanded_counts(
     .bind(now.millis())
     .execute(&mut *conn)
     .await?;
+    Ok(())
+}
+
+/// Moves a dataset task's expansion cursor from `from` to `to`; false when another worker moved it first.
+pub async fn move_cursor(
+    conn: &mut AnyConnection,
+    task_id: i64,
+    from: i64,
+    to: i64,
+) -> Result<bool, StoreError> {
+    let moved = sqlx::query("UPDATE dataset_tasks SET cursor = $3 WHERE id = $1 AND cursor = $2")
+        .bind(task_id)
+        .bind(from)
+        .bind(to)
+        .execute(&mut *conn)
+        .await?;
+    Ok(moved.rows_affected() == 1)
+}
+
+/// A dataset task's objects are all expanded.
+pub async fn mark_task_expanded(conn: &mut AnyConnection, task_id: i64) -> Result<(), StoreError> {
+    sqlx::query("UPDATE dataset_tasks SET expanded = 1 WHERE id = $1")
+        .bind(task_id)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }

@@ -86,3 +86,91 @@ async fn the_orders_rebuild_keeps_orders_their_children_and_their_ids() {
         .unwrap();
     assert_eq!(broken, 0);
 }
+
+/// 0007 makes every status column take only its state machine's values (SQLite rebuilds three tables):
+/// rows, ids and children survive on both backends, and a value no machine knows is refused.
+#[tokio::test]
+async fn status_checks_keep_the_rows_and_refuse_unknown_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = crate::helpers::TestDatabase::create(dir.path()).await;
+    let store = store::connect(&database.url).await.unwrap();
+    let pool = store.pool();
+    let migrator = if database.is_postgres() {
+        sqlx::migrate!("./migrations/postgres")
+    } else {
+        sqlx::migrate!("./migrations/sqlite")
+    };
+    migrator.run_to(6, pool).await.unwrap();
+    let statements = [
+        "INSERT INTO orders (id, owner, label, creation_date, expiration_date, status, status_date)
+         VALUES (7, 'a@b.c', 'old', 10, NULL, 'DONE_WITH_WARNING', 10)",
+        "INSERT INTO sub_orders (id, order_id, dataset_task_id, owner, storage, state, files_count)
+         VALUES (5, 7, 1, 'a@b.c', 'online', 'DONE', 2)",
+        "INSERT INTO order_files (id, order_id, sub_order_id, dataset_task_id, object_ip_id, provider_id,
+             data_type, filename, mime_type, uri, state, state_date, sent_ranges)
+         VALUES (9, 7, 5, 1, 'URN:O', 'o', 'RAWDATA', 'f', 'x/y', 'file:///f', 'DOWNLOAD_ERROR', 10, '0-5')",
+    ];
+    for statement in statements {
+        sqlx::query(statement).execute(pool).await.unwrap();
+    }
+    if database.is_postgres() {
+        for (table, next) in [("orders", 8), ("sub_orders", 6), ("order_files", 10)] {
+            let sql = format!(
+                "SELECT setval(pg_get_serial_sequence('{table}', 'id'), {})",
+                next - 1
+            );
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .execute(pool)
+                .await
+                .unwrap();
+        }
+    }
+
+    store.migrate().await.unwrap();
+
+    let kept: (String, String, String, Option<String>) = sqlx::query_as(
+        "SELECT o.status, s.state, f.state, f.sent_ranges FROM orders o
+         JOIN sub_orders s ON s.order_id = o.id JOIN order_files f ON f.sub_order_id = s.id",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        kept,
+        (
+            "DONE_WITH_WARNING".into(),
+            "DONE".into(),
+            "DOWNLOAD_ERROR".into(),
+            Some("0-5".into())
+        )
+    );
+    let next_order: i64 = sqlx::query_scalar(
+        "INSERT INTO orders (owner, label, creation_date, status, status_date)
+         VALUES ('a@b.c', 'new', 20, 'RUNNING', 20) RETURNING id",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(next_order, 8, "ids are not reused");
+    for refused in [
+        "UPDATE orders SET status = 'STAGING' WHERE id = 7",
+        "UPDATE sub_orders SET state = 'done' WHERE id = 5",
+        "UPDATE order_files SET state = 'LOST' WHERE id = 9",
+    ] {
+        assert!(
+            sqlx::query(refused).execute(pool).await.is_err(),
+            "{refused}"
+        );
+    }
+    // A cascade still holds: removing the order removes its sub-orders.
+    sqlx::query("DELETE FROM orders WHERE id = 7")
+        .execute(pool)
+        .await
+        .unwrap();
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sub_orders")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(left, 0);
+    store.close().await;
+}

@@ -10,7 +10,6 @@ use futures::StreamExt;
 
 use super::{BenchDatabase, Serve, fresh_databases, median};
 use crate::config::Config;
-use crate::store::Store;
 
 pub async fn run(
     orders: u64,
@@ -41,7 +40,7 @@ async fn bench_backend(
     let store = crate::store::connect(&database.url).await?;
     store.migrate().await?;
     let started = Instant::now();
-    insert_orders(store.as_ref(), orders).await?;
+    crate::store::bench::insert_done_orders(store.pool(), orders).await?;
     println!(
         "{orders} orders (two dataset tasks each) inserted in {:.1} s",
         started.elapsed().as_secs_f64()
@@ -49,27 +48,14 @@ async fn bench_backend(
 
     // The baselines: the same rows, read by the bench in one statement.
     let csv_rows = median(repeat, || async {
-        let rows = sqlx::query(
-            "SELECT o.id, o.creation_date, o.expiration_date, o.owner, o.status, o.status_date,
-                    o.total_bytes, o.treated_bytes, o.error_files,
-                    (SELECT CAST(SUM(t.files_size) AS BIGINT) FROM dataset_tasks t WHERE t.order_id = o.id),
-                    (SELECT CAST(SUM(t.files_count) AS BIGINT) FROM dataset_tasks t WHERE t.order_id = o.id)
-             FROM orders o ORDER BY o.id",
-        )
-        .fetch_all(store.pool())
-        .await?;
-        anyhow::ensure!(rows.len() as u64 == orders, "{} rows", rows.len());
+        let rows = crate::store::bench::read_csv_rows(store.pool()).await?;
+        anyhow::ensure!(rows as u64 == orders, "{rows} rows");
         Ok(())
     })
     .await?;
     let page_rows = median(repeat, || async {
-        let rows = sqlx::query(
-            "SELECT o.*, t.* FROM (SELECT * FROM orders ORDER BY creation_date DESC, id DESC LIMIT 1000) o
-             JOIN dataset_tasks t ON t.order_id = o.id",
-        )
-        .fetch_all(store.pool())
-        .await?;
-        anyhow::ensure!(!rows.is_empty(), "no rows");
+        let rows = crate::store::bench::read_order_page(store.pool()).await?;
+        anyhow::ensure!(rows > 0, "no rows");
         Ok(())
     })
     .await?;
@@ -139,32 +125,5 @@ async fn bench_backend(
         page.as_secs_f64() / page_rows.as_secs_f64().max(0.000_001),
         page_rows.as_secs_f64() * 1000.0
     );
-    Ok(())
-}
-
-/// `orders` DONE orders of 100 users, a minute apart, each with two dataset tasks; one statement each.
-async fn insert_orders(store: &dyn Store, orders: u64) -> anyhow::Result<()> {
-    sqlx::query(
-        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1)
-         INSERT INTO orders (owner, label, creation_date, expiration_date, status, status_date, expanded,
-                             total_files, total_bytes, treated_files, treated_bytes)
-         SELECT 'user' || (i % 100) || '@example.org', 'order ' || i, 1700000000000 + CAST(i AS BIGINT) * 60000,
-                1700259200000 + CAST(i AS BIGINT) * 60000, 'DONE', 1700000000000 + CAST(i AS BIGINT) * 60000,
-                1, 4, 4000, 4, 4000
-         FROM n",
-    )
-    .bind(orders as i64)
-    .execute(store.pool())
-    .await?;
-    for dataset in 1..=2 {
-        sqlx::query(
-            "INSERT INTO dataset_tasks (order_id, dataset_id, dataset_ip_id, dataset_label, open_search_request,
-                                        objects_count, files_count, files_size)
-             SELECT id, $1, 'URN:AIP:DATASET:BENCH:' || $1, 'Dataset ' || $1, '', 1, 2, 2000 FROM orders",
-        )
-        .bind(dataset)
-        .execute(store.pool())
-        .await?;
-    }
     Ok(())
 }

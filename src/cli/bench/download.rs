@@ -45,9 +45,7 @@ pub async fn run(files: u64, file_mib: u64, work_dir: PathBuf, repeat: u32) -> a
     )
     .await?;
     println!("catalog: {}", report.summary_line());
-    let uris: Vec<String> = sqlx::query_scalar("SELECT uri FROM files ORDER BY id")
-        .fetch_all(store.pool())
-        .await?;
+    let uris = crate::store::bench::file_uris(store.pool()).await?;
     store.close().await;
     let paths: Vec<PathBuf> = uris
         .iter()

@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Subcommand;
-use sqlx::Connection;
 
 use crate::catalog::generate::{GenerateOptions, generate};
 
@@ -151,12 +150,7 @@ struct BenchDatabase {
 impl BenchDatabase {
     async fn drop(self) -> anyhow::Result<()> {
         if let Some((server, name)) = self.postgres {
-            let mut admin = sqlx::PgConnection::connect(&server).await?;
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-            )))
-            .execute(&mut admin)
-            .await?;
+            crate::store::bench::drop_scratch_database(&server, &name).await?;
         }
         Ok(())
     }
@@ -178,12 +172,9 @@ async fn fresh_databases(
     }];
     if let Some(server) = postgres {
         let name = format!("regards_bench_{}", std::process::id());
-        let mut admin = sqlx::PgConnection::connect(server)
+        crate::store::bench::create_scratch_database(server, &name)
             .await
             .context("cannot reach --postgres")?;
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut admin)
-            .await?;
         let mut url = url::Url::parse(server)?;
         url.set_path(&name);
         databases.push(BenchDatabase {

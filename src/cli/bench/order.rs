@@ -3,7 +3,7 @@
 //! memory; against one bulk `INSERT … SELECT` of the same rows, timed in the same run.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::{BenchDatabase, Serve, ensure_generated, fresh_databases};
 use crate::catalog::generate::GenerateOptions;
@@ -49,25 +49,7 @@ async fn bench_backend(root: &Path, database: &BenchDatabase) -> anyhow::Result<
     println!("catalog: {}", report.summary_line());
 
     // The baseline: the same rows, copied from the catalog by one statement.
-    sqlx::query("CREATE TABLE bench_order_files AS SELECT * FROM order_files WHERE 1 = 0")
-        .execute(store.pool())
-        .await?;
-    let started = Instant::now();
-    let copied = sqlx::query(
-        "INSERT INTO bench_order_files (id, order_id, sub_order_id, dataset_task_id, object_ip_id, provider_id, data_type,
-             filename, size, checksum, checksum_algo, crc32, mime_type, uri, storage, reference, state, state_date)
-         SELECT f.id, 0, 0, 0, o.ip_id, o.provider_id, f.data_type, f.filename, f.size, f.checksum, f.checksum_algo,
-                f.crc32, f.mime_type, f.uri, f.storage, f.reference, 'AVAILABLE', 0
-         FROM files f JOIN data_objects o ON o.id = f.object_id
-         WHERE f.data_type IN ('RAWDATA', 'QUICKLOOK_SD', 'QUICKLOOK_MD', 'QUICKLOOK_HD')",
-    )
-    .execute(store.pool())
-    .await?
-    .rows_affected();
-    let baseline = started.elapsed();
-    sqlx::query("DROP TABLE bench_order_files")
-        .execute(store.pool())
-        .await?;
+    let (copied, baseline) = crate::store::bench::copy_orderable_files(store.pool()).await?;
     store.close().await;
 
     let (elapsed, peak_rss_kb) = order_on_server(root, &config).await?;

@@ -13,7 +13,7 @@ use sqlx::any::AnyArguments;
 use sqlx::{Any, AssertSqlSafe};
 
 use super::timed::{Cell, Kind};
-use super::{Backend, Database, StoreError};
+use super::{Database, StoreError};
 use crate::domain::files::{Checksum, DataType};
 use crate::domain::query::sql::{Condition, SqlParam, ValueType};
 use crate::time::Timestamp;
@@ -144,22 +144,6 @@ pub(crate) const COUNTER_COLUMNS: &str = "has_orderable, raw_count, raw_bytes, q
 
 pub(super) fn counter_columns() -> impl Iterator<Item = &'static str> {
     COUNTER_COLUMNS.split(',').map(str::trim)
-}
-
-/// `($1, $2, $3), ($4, $5, $6)` for `rows` rows of `columns` placeholders; on SQLite `(?, ?, ?), ...`:
-/// SQLite looks each `$n` name up in the list of names seen before, so a statement with thousands of
-/// them takes quadratic time to prepare, while anonymous `?` are numbered as they come.
-pub(crate) fn placeholders(backend: Backend, rows: usize, columns: usize) -> String {
-    let row = |r: usize| {
-        let cells: Vec<String> = (1..=columns)
-            .map(|c| match backend {
-                Backend::Sqlite => "?".to_owned(),
-                Backend::Postgres => format!("${}", r * columns + c),
-            })
-            .collect();
-        format!("({})", cells.join(", "))
-    };
-    (0..rows).map(row).collect::<Vec<_>>().join(", ")
 }
 
 type AnyQuery<'q> = sqlx::query::Query<'q, Any, AnyArguments>;
@@ -376,7 +360,7 @@ pub trait CatalogStore: Database {
             "SELECT id, object_id, data_type, filename, size, checksum, checksum_algo, crc32, mime_type, uri,
                     storage, reference
              FROM files WHERE object_id IN {} ORDER BY object_id, asset_key",
-            placeholders(self.backend(), 1, object_ids.len())
+            self.backend().rows(1, object_ids.len())
         );
         let mut query = sqlx::query_as::<_, FileRow>(AssertSqlSafe(sql));
         for id in object_ids {
@@ -391,7 +375,7 @@ pub trait CatalogStore: Database {
         }
         let sql = format!(
             "SELECT object_id, tag FROM object_tags WHERE object_id IN {} ORDER BY object_id, tag",
-            placeholders(self.backend(), 1, object_ids.len())
+            self.backend().rows(1, object_ids.len())
         );
         let mut query = sqlx::query_as::<_, (i64, String)>(AssertSqlSafe(sql));
         for id in object_ids {

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use sqlx::{AssertSqlSafe, Row};
 
-use super::{COUNTER_COLUMNS, Counters, NewObject, WriteOutcome, counter_columns, placeholders};
+use super::{COUNTER_COLUMNS, Counters, NewObject, WriteOutcome, counter_columns};
 use crate::store::{Backend, StoreError, Tx};
 use crate::time::Timestamp;
 
@@ -32,7 +32,7 @@ pub(super) async fn write_objects(
     for chunk in unique.chunks(1000) {
         let sql = format!(
             "SELECT ip_id, dataset_id, creation_date, {COUNTER_COLUMNS} FROM data_objects WHERE ip_id IN {}",
-            placeholders(backend, 1, chunk.len())
+            backend.rows(1, chunk.len())
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));
         for object in chunk {
@@ -58,7 +58,7 @@ pub(super) async fn write_objects(
                      label_words = excluded.label_words, dataset_id = excluded.dataset_id,
                      last_update = excluded.last_update, properties = excluded.properties, {}
                  RETURNING id, ip_id, creation_date",
-                placeholders(backend, chunk.len(), 17),
+                backend.rows(chunk.len(), 17),
                 counter_columns().map(|c| format!("{c} = excluded.{c}")).collect::<Vec<_>>().join(", ")
             );
         let mut query = sqlx::query(AssertSqlSafe(sql));
@@ -106,7 +106,7 @@ pub(super) async fn write_objects(
         .map(|o| id_of(o))
         .collect::<Result<_, _>>()?;
     for chunk in replaced.chunks(1000) {
-        let list = placeholders(backend, 1, chunk.len());
+        let list = backend.rows(1, chunk.len());
         for table in ["files", "object_tags", "object_properties"] {
             let sql = format!("DELETE FROM {table} WHERE object_id IN {list}");
             let mut query = sqlx::query(AssertSqlSafe(sql));
@@ -138,7 +138,7 @@ pub(super) async fn write_objects(
         let sql = format!(
                 "INSERT INTO files (object_id, asset_key, data_type, filename, size, checksum, checksum_algo, crc32,
                      mime_type, uri, storage, reference) VALUES {}",
-                placeholders(backend, chunk.len(), 12)
+                backend.rows(chunk.len(), 12)
             );
         let mut query = sqlx::query(AssertSqlSafe(sql));
         for (id, file) in chunk {
@@ -161,7 +161,7 @@ pub(super) async fn write_objects(
     for chunk in tags.chunks(5000) {
         let sql = format!(
             "INSERT INTO object_tags (object_id, tag) VALUES {}",
-            placeholders(backend, chunk.len(), 2)
+            backend.rows(chunk.len(), 2)
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));
         for (id, tag) in chunk {
@@ -172,7 +172,7 @@ pub(super) async fn write_objects(
     for chunk in values.chunks(5000) {
         let sql = format!(
             "INSERT INTO object_properties (object_id, name, text_value, num_value) VALUES {}",
-            placeholders(backend, chunk.len(), 4)
+            backend.rows(chunk.len(), 4)
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));
         for (id, value) in chunk {
@@ -219,7 +219,7 @@ async fn write_totals(
         let sql = format!(
             "INSERT INTO object_totals (dataset_id, creation_date, {COUNTER_COLUMNS}) VALUES {}
              ON CONFLICT (dataset_id, creation_date) DO UPDATE SET {}",
-            placeholders(backend, chunk.len(), 11),
+            backend.rows(chunk.len(), 11),
             counter_columns()
                 .map(|c| format!("{c} = object_totals.{c} + excluded.{c}"))
                 .collect::<Vec<_>>()

@@ -1,40 +1,13 @@
-//! Sub-orders (files tasks) and order files. Every change of file states goes through `transition`,
-//! which keeps the counters of the sub-orders and of the order exact in the same transaction.
+//! An order's files: written by the expansion, moved between states by `transition` (which keeps the
+//! counters of their sub-orders and of their order exact in the same transaction), read page by page.
 
 use std::collections::HashMap;
 
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
-use super::catalog::placeholders;
-use super::{Backend, StoreError};
 use crate::domain::order::FileState;
+use crate::store::{Backend, StoreError};
 use crate::time::Timestamp;
-
-pub const SUB_ORDER_COLUMNS: &str = "id, order_id, dataset_task_id, owner, storage, state, files_count, bytes, \
-     pending_files, available_files, reserved_bytes, evictable_bytes";
-
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct SubOrderRow {
-    pub id: i64,
-    pub order_id: i64,
-    pub dataset_task_id: i64,
-    pub owner: String,
-    pub storage: Option<String>,
-    pub state: String,
-    pub files_count: i64,
-    pub bytes: i64,
-    pub pending_files: i64,
-    pub available_files: i64,
-    pub reserved_bytes: i64,
-    pub evictable_bytes: i64,
-}
-
-impl SubOrderRow {
-    /// Files available and none pending: the sub-order waits for its user's download.
-    pub fn waiting_for_user(&self) -> bool {
-        self.state == "DONE" && self.pending_files == 0 && self.available_files > 0
-    }
-}
 
 /// A file of an order, as the expansion copies it from the catalog.
 #[derive(Debug, Clone)]
@@ -77,83 +50,9 @@ pub struct OrderFileRow {
     pub uri: String,
     pub storage: Option<String>,
     pub reference: i64,
-    pub state: String,
+    pub state: FileState,
     pub error: Option<String>,
     pub cache_path: Option<String>,
-}
-
-/// The expansion's open sub-order for (dataset task, storage), created when there is none.
-pub async fn open_sub_order(
-    conn: &mut AnyConnection,
-    order_id: i64,
-    dataset_task_id: i64,
-    owner: &str,
-    storage: Option<&str>,
-) -> Result<SubOrderRow, StoreError> {
-    let sql = format!(
-        "SELECT {SUB_ORDER_COLUMNS} FROM sub_orders
-         WHERE order_id = $1 AND dataset_task_id = $2 AND state = 'OPEN' AND COALESCE(storage, '') = $3"
-    );
-    let found: Option<SubOrderRow> = sqlx::query_as(AssertSqlSafe(sql))
-        .bind(order_id)
-        .bind(dataset_task_id)
-        .bind(storage.unwrap_or(""))
-        .fetch_optional(&mut *conn)
-        .await?;
-    if let Some(found) = found {
-        return Ok(found);
-    }
-    let sql = format!(
-        "INSERT INTO sub_orders (order_id, dataset_task_id, owner, storage, state) VALUES ($1, $2, $3, $4, 'OPEN')
-         RETURNING {SUB_ORDER_COLUMNS}"
-    );
-    Ok(sqlx::query_as(AssertSqlSafe(sql))
-        .bind(order_id)
-        .bind(dataset_task_id)
-        .bind(owner)
-        .bind(storage)
-        .fetch_one(&mut *conn)
-        .await?)
-}
-
-/// Adds files to a sub-order's counters.
-pub async fn grow_sub_order(
-    conn: &mut AnyConnection,
-    id: i64,
-    files: i64,
-    bytes: i64,
-    pending: i64,
-    available: i64,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "UPDATE sub_orders SET files_count = files_count + $2, bytes = bytes + $3, pending_files = pending_files + $4,
-                               available_files = available_files + $5
-         WHERE id = $1",
-    )
-    .bind(id)
-    .bind(files)
-    .bind(bytes)
-    .bind(pending)
-    .bind(available)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
-/// Closes a sub-order: WAITING for a slot, or DONE (external files, available at once).
-pub async fn close_sub_order(
-    conn: &mut AnyConnection,
-    id: i64,
-    state: &str,
-    now: Timestamp,
-) -> Result<(), StoreError> {
-    sqlx::query("UPDATE sub_orders SET state = $2, ended_at = CASE WHEN $2 = 'DONE' THEN $3 ELSE ended_at END WHERE id = $1")
-        .bind(id)
-        .bind(state)
-        .bind(now.millis())
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
 }
 
 pub async fn insert_order_files(
@@ -167,7 +66,7 @@ pub async fn insert_order_files(
             "INSERT INTO order_files (order_id, sub_order_id, dataset_task_id, object_ip_id, provider_id, data_type,
                  filename, size, checksum, checksum_algo, crc32, mime_type, uri, storage, reference, state, state_date)
              VALUES {}",
-            placeholders(backend, chunk.len(), 17)
+            backend.rows(chunk.len(), 17)
         );
         let mut query = sqlx::query(AssertSqlSafe(sql));
         for f in chunk {
@@ -193,28 +92,6 @@ pub async fn insert_order_files(
         query.execute(&mut *conn).await?;
     }
     Ok(())
-}
-
-pub async fn sub_order_in(
-    conn: &mut AnyConnection,
-    id: i64,
-) -> Result<Option<SubOrderRow>, StoreError> {
-    let sql = format!("SELECT {SUB_ORDER_COLUMNS} FROM sub_orders WHERE id = $1");
-    Ok(sqlx::query_as(AssertSqlSafe(sql))
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?)
-}
-
-pub async fn sub_orders_of(
-    conn: &mut AnyConnection,
-    order_id: i64,
-) -> Result<Vec<SubOrderRow>, StoreError> {
-    let sql = format!("SELECT {SUB_ORDER_COLUMNS} FROM sub_orders WHERE order_id = $1 ORDER BY id");
-    Ok(sqlx::query_as(AssertSqlSafe(sql))
-        .bind(order_id)
-        .fetch_all(&mut *conn)
-        .await?)
 }
 
 /// Files of a sub-order in a state, by id (at most `limit`).
@@ -283,17 +160,17 @@ pub async fn transition(
     let mut moved = Moved::default();
     let mut per_sub_order: HashMap<i64, i64> = HashMap::new();
     for chunk in ids.chunks(1000) {
-        let list: Vec<String> = (0..chunk.len()).map(|n| arg(backend, 6 + n)).collect();
+        let list: Vec<String> = (0..chunk.len()).map(|n| backend.arg(6 + n)).collect();
         let list = format!("({})", list.join(", "));
         let sql = format!(
             "UPDATE order_files SET state = {}, error = {}, state_date = {}
              WHERE order_id = {} AND state = {} AND id IN {list}
              RETURNING sub_order_id, size",
-            arg(backend, 1),
-            arg(backend, 2),
-            arg(backend, 3),
-            arg(backend, 4),
-            arg(backend, 5)
+            backend.arg(1),
+            backend.arg(2),
+            backend.arg(3),
+            backend.arg(4),
+            backend.arg(5)
         );
         let mut query = sqlx::query(AssertSqlSafe(sql))
             .bind(to.as_str())
@@ -346,16 +223,6 @@ pub async fn transition(
     Ok(moved)
 }
 
-/// Placeholder `n`: `$n` on PostgreSQL, `?n` on SQLite (which numbers `?n` at once, while it looks each
-/// `$n` up among the names seen before). Numbered and anonymous `?` do not mix (sqlx counts anonymous ones
-/// from 1).
-fn arg(backend: Backend, n: usize) -> String {
-    match backend {
-        Backend::Sqlite => format!("?{n}"),
-        Backend::Postgres => format!("${n}"),
-    }
-}
-
 /// Sets the cache path of restored files.
 pub async fn set_cache_path(
     conn: &mut AnyConnection,
@@ -378,10 +245,10 @@ pub async fn move_to_sub_order(
     ids: &[i64],
 ) -> Result<(), StoreError> {
     for chunk in ids.chunks(1000) {
-        let list: Vec<String> = (0..chunk.len()).map(|n| arg(backend, 2 + n)).collect();
+        let list: Vec<String> = (0..chunk.len()).map(|n| backend.arg(2 + n)).collect();
         let sql = format!(
             "UPDATE order_files SET sub_order_id = {} WHERE id IN ({})",
-            arg(backend, 1),
+            backend.arg(1),
             list.join(", ")
         );
         let mut query = sqlx::query(AssertSqlSafe(sql)).bind(sub_order_id);
@@ -390,22 +257,6 @@ pub async fn move_to_sub_order(
         }
         query.execute(&mut *conn).await?;
     }
-    Ok(())
-}
-
-/// Recounts a sub-order's counters from its files (after files moved between sub-orders).
-pub async fn recount(conn: &mut AnyConnection, id: i64) -> Result<(), StoreError> {
-    sqlx::query(
-        "UPDATE sub_orders SET
-             files_count = (SELECT COUNT(*) FROM order_files f WHERE f.sub_order_id = sub_orders.id),
-             bytes = (SELECT COALESCE(SUM(f.size), 0) FROM order_files f WHERE f.sub_order_id = sub_orders.id),
-             pending_files = (SELECT COUNT(*) FROM order_files f WHERE f.sub_order_id = sub_orders.id AND f.state = 'PENDING'),
-             available_files = (SELECT COUNT(*) FROM order_files f WHERE f.sub_order_id = sub_orders.id AND f.state = 'AVAILABLE')
-         WHERE id = $1",
-    )
-    .bind(id)
-    .execute(&mut *conn)
-    .await?;
     Ok(())
 }
 
@@ -482,4 +333,210 @@ pub async fn files_page(
         .fetch_all(&mut *conn)
         .await?;
     Ok((rows, total))
+}
+
+/// Which of an order's files a listing reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listing {
+    /// What a zip holds.
+    Available,
+    /// What a metalink lists: everything but the files in ERROR.
+    NotInError,
+}
+
+/// The next files of an order after `after` (by id), at most `limit`.
+pub async fn files_after(
+    conn: &mut AnyConnection,
+    order_id: i64,
+    listing: Listing,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<OrderFileRow>, StoreError> {
+    let (operator, state) = match listing {
+        Listing::Available => ("=", FileState::Available),
+        Listing::NotInError => ("<>", FileState::Error),
+    };
+    let sql = format!(
+        "SELECT {FILE_COLUMNS} FROM order_files WHERE order_id = $1 AND state {operator} $2 AND id > $3
+         ORDER BY id LIMIT $4"
+    );
+    Ok(sqlx::query_as(AssertSqlSafe(sql))
+        .bind(order_id)
+        .bind(state)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?)
+}
+
+/// Restored copies of an order's files: (file id, path), at most `limit`, by id.
+pub async fn copies_of_order(
+    conn: &mut AnyConnection,
+    order_id: i64,
+    limit: i64,
+) -> Result<Vec<(i64, String)>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT id, cache_path FROM order_files WHERE order_id = $1 AND cache_path IS NOT NULL
+         ORDER BY id LIMIT $2",
+    )
+    .bind(order_id)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// Restored copies of a sub-order's files: their paths.
+pub async fn copies_of_sub_order(
+    conn: &mut AnyConnection,
+    sub_order_id: i64,
+) -> Result<Vec<String>, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT cache_path FROM order_files WHERE sub_order_id = $1 AND cache_path IS NOT NULL",
+    )
+    .bind(sub_order_id)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// The copies of these files are gone.
+pub async fn forget_copies(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    ids: &[i64],
+) -> Result<(), StoreError> {
+    for chunk in ids.chunks(1000) {
+        let sql = format!(
+            "UPDATE order_files SET cache_path = NULL WHERE id IN ({})",
+            backend.args(1, chunk.len())
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// The copies of a sub-order's files are gone.
+pub async fn forget_copies_of_sub_order(
+    conn: &mut AnyConnection,
+    sub_order_id: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE order_files SET cache_path = NULL WHERE sub_order_id = $1 AND cache_path IS NOT NULL",
+    )
+    .bind(sub_order_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// A file in ERROR or DOWNLOAD_ERROR, as a retry places it again.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct FailedFile {
+    pub id: i64,
+    pub dataset_task_id: i64,
+    pub storage: Option<String>,
+    pub object_ip_id: String,
+    pub size: Option<i64>,
+    pub sub_order_id: i64,
+    pub state: FileState,
+}
+
+/// An order's files in ERROR or DOWNLOAD_ERROR, by dataset task, storage and object.
+pub async fn failed_files(
+    conn: &mut AnyConnection,
+    order_id: i64,
+) -> Result<Vec<FailedFile>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT id, dataset_task_id, storage, object_ip_id, size, sub_order_id, state FROM order_files
+         WHERE order_id = $1 AND state IN ($2, $3)
+         ORDER BY dataset_task_id, storage, object_ip_id, id",
+    )
+    .bind(order_id)
+    .bind(FileState::Error)
+    .bind(FileState::DownloadError)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// The sub-orders these files of an order belong to.
+pub async fn sub_orders_of_files(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    order_id: i64,
+    ids: &[i64],
+) -> Result<Vec<i64>, StoreError> {
+    let mut sub_orders = Vec::new();
+    for chunk in ids.chunks(1000) {
+        let sql = format!(
+            "SELECT DISTINCT sub_order_id FROM order_files WHERE order_id = {} AND id IN ({})",
+            backend.arg(1),
+            backend.args(2, chunk.len())
+        );
+        let mut query = sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql)).bind(order_id);
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        sub_orders.extend(query.fetch_all(&mut *conn).await?);
+    }
+    sub_orders.sort_unstable();
+    sub_orders.dedup();
+    Ok(sub_orders)
+}
+
+/// What the download of a file has sent so far.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SentSoFar {
+    pub order_id: i64,
+    pub size: Option<i64>,
+    pub state: FileState,
+    pub sent_ranges: Option<String>,
+}
+
+/// The ranges sent of a file, its row locked for the rest of the transaction.
+pub async fn lock_sent(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    id: i64,
+) -> Result<Option<SentSoFar>, StoreError> {
+    let sql = format!(
+        "SELECT order_id, size, state, sent_ranges FROM order_files WHERE id = $1{}",
+        backend.lock_row()
+    );
+    Ok(sqlx::query_as(AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?)
+}
+
+/// Keeps the ranges sent of a file (`None` once it is DOWNLOADED).
+pub async fn set_sent(
+    conn: &mut AnyConnection,
+    id: i64,
+    ranges: Option<&str>,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE order_files SET sent_ranges = $2 WHERE id = $1")
+        .bind(id)
+        .bind(ranges)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Removes up to `limit` files of an order; returns how many went.
+pub async fn delete_some_of_order(
+    conn: &mut AnyConnection,
+    order_id: i64,
+    limit: i64,
+) -> Result<u64, StoreError> {
+    let gone = sqlx::query(
+        "DELETE FROM order_files WHERE id IN (SELECT id FROM order_files WHERE order_id = $1 LIMIT $2)",
+    )
+    .bind(order_id)
+    .bind(limit)
+    .execute(&mut *conn)
+    .await?;
+    Ok(gone.rows_affected())
 }
