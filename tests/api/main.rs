@@ -17,3 +17,4 @@ mod migrations;
 mod operations;
 pub mod orders;
 mod process;
+mod snapshot;
