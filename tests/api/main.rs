@@ -13,6 +13,7 @@ mod downloads;
 mod hostile;
 mod jobs;
 mod mail_tls;
+mod mails;
 mod migrations;
 mod operations;
 pub mod orders;
