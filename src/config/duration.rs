@@ -1,4 +1,6 @@
-//! Durations as the configuration writes them: `"500ms"`, `"90s"`, `"15m"`, `"24h"`, `"3d"`.
+//! Durations as the configuration writes them: `"500ms"`, `"90s"`, `"15m"`, `"24h"`, `"3d"`. Our own
+//! parser rather than humantime's, which accepts more than these (and `"1M"` as a month): the reason is
+//! in docs/ARCHITECTURE.md, "Crates preferred to hand-written code".
 
 use std::time::Duration;
 
@@ -69,5 +71,19 @@ mod tests {
             let error = parse_duration(bad).unwrap_err();
             assert!(error.contains("expected a whole number"), "{bad}: {error}");
         }
+    }
+
+    #[test]
+    fn what_humantime_would_read_otherwise_is_refused() {
+        // A month, a bare zero, two units, a unit in words, microseconds: valid for humantime, a
+        // mistake (or a unit the configuration has no use for) here, so the start stops naming it.
+        for bad in ["1M", "0", "1h 30m", "2 days", "10us", "5min"] {
+            let error = parse_duration(bad).unwrap_err();
+            assert!(error.contains("expected a whole number"), "{bad}: {error}");
+        }
+        assert_eq!(
+            parse_duration("1M").unwrap_err(),
+            "invalid duration \"1M\": expected a whole number followed by ms, s, m, h or d (e.g. \"90s\", \"3d\")"
+        );
     }
 }

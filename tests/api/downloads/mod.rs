@@ -6,6 +6,7 @@ mod metalink;
 mod names;
 mod private_addresses;
 mod servers;
+mod snapshots_metalink;
 mod symlinks;
 mod timeouts;
 mod tls;

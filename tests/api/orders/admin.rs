@@ -18,7 +18,7 @@ const CAROL: &str = "carol@c.org";
 
 /// Four orders 20 minutes apart: alice's DONE with files waiting for her, bob's PAUSED, carol's
 /// DONE_WITH_WARNING (a corrupt file), bob's second one DELETED. Returns the app and the ids in that order.
-async fn four_orders() -> (TestApp, [i64; 4]) {
+pub(super) async fn four_orders() -> (TestApp, [i64; 4]) {
     let app = app_with_orders_catalog().await;
     let step = Duration::from_secs(20 * 60);
     let alice = id_of(

@@ -7,6 +7,7 @@ mod create;
 mod lifecycle;
 mod retry;
 mod scenario;
+mod snapshots_csv;
 
 use serde_json::{Value, json};
 
