@@ -1,13 +1,11 @@
-//! The running service: its shared state, and `run`, which serves HTTP and runs the job workers until
-//! asked to stop.
+//! What handlers and jobs share: `AppState`. Every module above the store may depend on it; it depends
+//! on nothing that serves (the start-up is `server`).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
 use metrics_exporter_prometheus::PrometheusHandle;
-use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
 
 use crate::auth::{TokenKeys, load_or_create_secret};
 use crate::config::Config;
@@ -45,7 +43,10 @@ impl AppState {
             crate::store::connect_with(&config.database.url, config.database.statement_timeout)
                 .await
                 .with_context(|| {
-                    format!("cannot open the database {}", redact(&config.database.url))
+                    format!(
+                        "cannot open the database {}",
+                        crate::config::redact_url(&config.database.url)
+                    )
                 })?;
         store.migrate().await?;
         let secret = load_or_create_secret(&config)?;
@@ -61,7 +62,7 @@ impl AppState {
             keys: Arc::new(keys),
             clock,
             mailer,
-            metrics: crate::http::metrics_recorder(),
+            metrics: crate::telemetry::recorder(),
             public_url: public_url.into(),
         })
     }
@@ -80,37 +81,6 @@ fn public_url(config: &Config, bound: Option<SocketAddr>) -> String {
     format!("http://{addr}")
 }
 
-pub use crate::config::redact_url as redact;
-
-/// Serves HTTP on `listener` (when given) and runs `workers` job workers until `shutdown` fires; then
-/// lets in-flight requests finish and releases the jobs still leased.
-pub async fn run(
-    state: AppState,
-    listener: Option<TcpListener>,
-    workers: usize,
-    shutdown: CancellationToken,
-) -> anyhow::Result<()> {
-    let mut worker_set = crate::jobs::spawn_workers(&state, workers, shutdown.clone());
-    let server = listener.map(|listener| {
-        let app = crate::http::app(state.clone());
-        let limits = crate::http::server::Limits::from_config(&state.config.http);
-        tokio::spawn(crate::http::server::serve(
-            listener,
-            app,
-            limits,
-            shutdown.clone(),
-        ))
-    });
-    if let Some(server) = server {
-        server.await.context("the HTTP server task failed")?;
-    } else {
-        shutdown.cancelled().await;
-    }
-    while worker_set.join_next().await.is_some() {}
-    state.store.close().await;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,11 +96,5 @@ mod tests {
             public_url(&config, Some(bound)),
             "https://archive.example.org/order"
         );
-    }
-
-    #[test]
-    fn passwords_never_reach_the_logs() {
-        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
-        assert_eq!(redact("sqlite://./data/x.db"), "sqlite://./data/x.db");
     }
 }

@@ -8,7 +8,6 @@ use crate::app::AppState;
 use crate::domain::query::sql::{Condition, Dialect, ValueType, to_sql};
 use crate::domain::query::{QueryError, parse};
 use crate::domain::selection::{Selection, SelectionError, combine, freeze};
-use crate::error::AppError;
 use crate::store::basket::{self as rows, BasketItemRecord};
 use crate::store::catalog::{Counters, summary_in};
 use crate::store::{BasketContent, Conn, StoreError, commit};
@@ -26,21 +25,6 @@ pub enum BasketError {
     BadDate(String),
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-impl From<BasketError> for AppError {
-    fn from(error: BasketError) -> AppError {
-        match error {
-            BasketError::Selection(SelectionError::Empty) => {
-                AppError::ExpectationFailed(error.to_string())
-            }
-            BasketError::Selection(SelectionError::NoEngineType | SelectionError::Query(_))
-            | BasketError::Query(_) => AppError::unprocessable(error.to_string()),
-            BasketError::NotFound(message) => AppError::NotFound(message),
-            BasketError::BadDate(message) => AppError::BadRequest(message),
-            BasketError::Store(error) => error.into(),
-        }
-    }
 }
 
 /// Compiles queries with the catalog's property types, for the store's backend.

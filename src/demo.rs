@@ -55,7 +55,7 @@ pub async fn prepare(state: &AppState) -> anyhow::Result<()> {
     tokio::task::spawn_blocking(move || generate(&options, |_| {}))
         .await?
         .context("cannot generate the demo catalog")?;
-    let report = crate::cli::import_paths(
+    let report = crate::catalog::sources::import_paths(
         state.store.clone(),
         &state.config,
         &[stac],

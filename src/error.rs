@@ -89,20 +89,6 @@ impl AppError {
     }
 }
 
-/// Seconds a client is told to wait after a catalog query was stopped or found the catalog busy.
-const RETRY_QUERY_AFTER: u64 = 10;
-
-impl From<crate::store::StoreError> for AppError {
-    fn from(error: crate::store::StoreError) -> Self {
-        match error {
-            crate::store::StoreError::QueryTimeout(_) | crate::store::StoreError::Busy => {
-                AppError::RetryLater(error.to_string(), RETRY_QUERY_AFTER)
-            }
-            error => AppError::Internal(error.into()),
-        }
-    }
-}
-
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = self.status();

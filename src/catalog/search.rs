@@ -16,15 +16,6 @@ pub enum CatalogError {
     Store(#[from] StoreError),
 }
 
-impl From<CatalogError> for crate::error::AppError {
-    fn from(error: CatalogError) -> Self {
-        match error {
-            CatalogError::Query(error) => crate::error::AppError::unprocessable(error.to_string()),
-            CatalogError::Store(error) => error.into(),
-        }
-    }
-}
-
 pub fn dialect(store: &dyn Store) -> Dialect {
     match store.backend() {
         Backend::Sqlite => Dialect::Sqlite,

@@ -5,9 +5,19 @@ use std::path::{Path, PathBuf};
 use futures::{Stream, StreamExt};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-use super::import::Importer;
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+
+use super::assets::StorageRoots;
+use super::import::{ImportReport, Importer};
 use super::stac;
+use crate::config::Config;
+use crate::store::Store;
 use crate::store::StoreError;
+use crate::time::Timestamp;
 
 /// The STAC files under `path` (itself when it is a file), sorted: `.json`, `.geojson`, `.ndjson`,
 /// `.jsonl`.
@@ -191,4 +201,47 @@ async fn finish_line(
             Ok(())
         }
     }
+}
+
+/// Imports every STAC file under `paths` as of `now`, optionally printing a progress line on stderr.
+pub async fn import_paths(
+    store: Arc<dyn Store>,
+    config: &Config,
+    paths: &[PathBuf],
+    now: Timestamp,
+    show_progress: bool,
+) -> anyhow::Result<ImportReport> {
+    let mut files = Vec::new();
+    for path in paths {
+        if !path.exists() {
+            bail!("{} does not exist", path.display());
+        }
+        files.extend(stac_files(path).with_context(|| format!("cannot read {}", path.display()))?);
+    }
+    let roots = StorageRoots::new(&config.storages).context("cannot open the storage roots")?;
+    let mut importer = Importer::new(store, roots, &config.auth.tenant, now).await?;
+    if show_progress {
+        let started = Instant::now();
+        let mut last = Instant::now();
+        importer.on_progress(move |report| {
+            if last.elapsed().as_millis() >= 500 {
+                last = Instant::now();
+                let done = report.imported + report.updated;
+                let rate = done as f64 / started.elapsed().as_secs_f64().max(0.001);
+                eprint!(
+                    "\rimported {}, updated {}, rejected {} ({rate:.0} objects/s)   ",
+                    report.imported, report.updated, report.rejected
+                );
+                let _ = std::io::stderr().flush();
+            }
+        });
+    }
+    for file in &files {
+        import_file(&mut importer, file).await?;
+    }
+    let report = importer.finish().await?;
+    if show_progress {
+        eprintln!();
+    }
+    Ok(report)
 }

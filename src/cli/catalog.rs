@@ -2,20 +2,17 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use clap::Subcommand;
 
 use super::ConfigArgs;
-use crate::catalog::assets::StorageRoots;
 use crate::catalog::generate::{GenerateOptions, generate};
-use crate::catalog::import::{ImportReport, Importer};
+use crate::catalog::import::ImportReport;
 use crate::catalog::sources;
 use crate::config::Config;
-use crate::store::Store;
-use crate::time::{Clock, Timestamp};
+use crate::time::Clock;
 
 #[derive(Debug, Subcommand)]
 pub enum CatalogCommand {
@@ -66,7 +63,8 @@ pub async fn run(command: CatalogCommand, config: Config) -> anyhow::Result<()> 
                     .await?;
             store.migrate().await?;
             let report =
-                import_paths(store.clone(), &config, &paths, Clock::default().now(), true).await?;
+                sources::import_paths(store.clone(), &config, &paths, Clock::default().now(), true)
+                    .await?;
             store.close().await;
             print_report(&report, &config);
             if report.rejected > 0 {
@@ -150,49 +148,4 @@ fn print_report(report: &ImportReport, config: &Config) {
         );
     }
     println!("{}", report.summary_line());
-}
-
-/// Imports every STAC file under `paths` as of `now`, optionally printing a progress line on stderr.
-pub async fn import_paths(
-    store: Arc<dyn Store>,
-    config: &Config,
-    paths: &[PathBuf],
-    now: Timestamp,
-    show_progress: bool,
-) -> anyhow::Result<ImportReport> {
-    let mut files = Vec::new();
-    for path in paths {
-        if !path.exists() {
-            bail!("{} does not exist", path.display());
-        }
-        files.extend(
-            sources::stac_files(path).with_context(|| format!("cannot read {}", path.display()))?,
-        );
-    }
-    let roots = StorageRoots::new(&config.storages).context("cannot open the storage roots")?;
-    let mut importer = Importer::new(store, roots, &config.auth.tenant, now).await?;
-    if show_progress {
-        let started = Instant::now();
-        let mut last = Instant::now();
-        importer.on_progress(move |report| {
-            if last.elapsed().as_millis() >= 500 {
-                last = Instant::now();
-                let done = report.imported + report.updated;
-                let rate = done as f64 / started.elapsed().as_secs_f64().max(0.001);
-                eprint!(
-                    "\rimported {}, updated {}, rejected {} ({rate:.0} objects/s)   ",
-                    report.imported, report.updated, report.rejected
-                );
-                let _ = std::io::stderr().flush();
-            }
-        });
-    }
-    for file in &files {
-        sources::import_file(&mut importer, file).await?;
-    }
-    let report = importer.finish().await?;
-    if show_progress {
-        eprintln!();
-    }
-    Ok(report)
 }

@@ -3,8 +3,6 @@
 mod bench;
 mod catalog;
 
-pub use catalog::import_paths;
-
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -12,7 +10,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 
-use crate::app::{self, AppState};
+use crate::app::AppState;
 use crate::auth::{Role, TokenKeys, load_or_create_secret};
 use crate::config::{self, Config, Flags, Loaded, Sources};
 use crate::time::Clock;
@@ -161,7 +159,7 @@ async fn serve(config: Config, demo: bool, no_workers: bool) -> anyhow::Result<(
         crate::demo::prepare(&state).await?;
     }
     tracing::info!(
-        database = %app::redact(&state.config.database.url),
+        database = %crate::config::redact_url(&state.config.database.url),
         workers,
         "regards-order listening on http://{bound}"
     );
@@ -169,14 +167,14 @@ async fn serve(config: Config, demo: bool, no_workers: bool) -> anyhow::Result<(
     if demo {
         crate::demo::print_welcome(&state);
     }
-    app::run(state, Some(listener), workers, shutdown_on_signals()).await
+    crate::server::run(state, Some(listener), workers, shutdown_on_signals()).await
 }
 
 async fn worker(config: Config) -> anyhow::Result<()> {
     let workers = config.jobs.workers.max(1);
     let state = AppState::open(config, None, Clock::default()).await?;
     tracing::info!(workers, "regards-order workers started");
-    app::run(state, None, workers, shutdown_on_signals()).await
+    crate::server::run(state, None, workers, shutdown_on_signals()).await
 }
 
 async fn migrate(config: Config) -> anyhow::Result<()> {
@@ -185,14 +183,14 @@ async fn migrate(config: Config) -> anyhow::Result<()> {
         .with_context(|| {
             format!(
                 "cannot open the database {}",
-                app::redact(&config.database.url)
+                crate::config::redact_url(&config.database.url)
             )
         })?;
     store.migrate().await?;
     store.close().await;
     println!(
         "database {} is up to date",
-        app::redact(&config.database.url)
+        crate::config::redact_url(&config.database.url)
     );
     Ok(())
 }

@@ -315,3 +315,12 @@ fn the_listener_limits_default_to_the_contract_and_are_checked() {
         "{error}"
     );
 }
+
+#[test]
+fn passwords_never_reach_the_logs() {
+    assert_eq!(
+        redact_url("postgres://u:secret@h/db"),
+        "postgres://u:***@h/db"
+    );
+    assert_eq!(redact_url("sqlite://./data/x.db"), "sqlite://./data/x.db");
+}

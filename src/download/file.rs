@@ -294,7 +294,7 @@ async fn external_failed(
     url: &str,
     error: FetchError,
 ) -> AppError {
-    let shown = crate::app::redact(url);
+    let shown = crate::config::redact_url(url);
     let timed_out = matches!(error, FetchError::TimedOut(_));
     let reason = match error {
         FetchError::Status(status) => format!("{shown} answered {status}"),

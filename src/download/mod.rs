@@ -2,6 +2,7 @@
 //! order only), where a file's bytes come from (online storage, the nearline cache, an external URL), and
 //! the three ways out: one file (with ranges), a streamed zip, a metalink.
 
+pub mod delivery;
 pub mod file;
 pub mod metalink;
 pub mod received;
@@ -17,8 +18,7 @@ use crate::app::AppState;
 use crate::auth::{Caller, OrderGrant};
 pub use crate::domain::files::safe_name;
 use crate::domain::order::{FileState, OrderStatus};
-use crate::error::AppError;
-use crate::http::delivery::Connection;
+use crate::download::delivery::Connection;
 use crate::orders::OrderError;
 use crate::store::orders::OrderRow;
 use crate::store::suborders::OrderFileRow;
@@ -56,25 +56,6 @@ pub enum DownloadError {
     WrongToken(i64),
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
-}
-
-impl From<DownloadError> for AppError {
-    fn from(error: DownloadError) -> AppError {
-        let message = error.to_string();
-        match error {
-            DownloadError::UnknownFile(_)
-            | DownloadError::Expired(_)
-            | DownloadError::NotDownloadable(..)
-            | DownloadError::NotListed(_) => AppError::NotFound(message),
-            DownloadError::Pending => AppError::NotYet(message, RETRY_AFTER_SECONDS),
-            DownloadError::InError(_) => AppError::unprocessable(message),
-            DownloadError::Evicted(_) => AppError::Gone(message),
-            DownloadError::Forbidden(_) => AppError::Forbidden(message),
-            DownloadError::WrongToken(_) => AppError::Unauthorized(message),
-            DownloadError::Order(error) => error.into(),
-            DownloadError::Store(error) => error.into(),
-        }
-    }
 }
 
 /// Who asks for an order's files.
@@ -258,7 +239,7 @@ where
 }
 
 /// What becomes of a body sent whole: nothing (HEAD), recorded at once (no connection to watch), or
-/// recorded once its connection stayed sound a little while (see [`crate::http::delivery`]).
+/// recorded once its connection stayed sound a little while (see [`crate::download::delivery`]).
 #[derive(Debug, Clone)]
 pub enum Recording {
     Never,
@@ -271,7 +252,7 @@ impl Recording {
         if method == axum::http::Method::HEAD {
             return Recording::Never;
         }
-        match crate::http::delivery::connection_of(extensions) {
+        match crate::download::delivery::connection_of(extensions) {
             Some(connection) => Recording::AfterDelivery(connection),
             None => Recording::Now,
         }

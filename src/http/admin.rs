@@ -13,11 +13,12 @@ use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::auth::Exploit;
 use super::extract::{JsonBytes, Query, optional_json};
 use super::orders::{OrderDto, order_resources};
 use super::resource::{Page, PageParams};
 use crate::app::AppState;
-use crate::auth::{Caller, Exploit};
+use crate::auth::Caller;
 use crate::domain::search::{OrderFilter, SearchRequest, Sort};
 use crate::error::{AppError, ErrorBody};
 use crate::store::{OrderLine, Store};

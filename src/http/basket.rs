@@ -9,10 +9,10 @@ use serde::Serialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::auth::RegisteredUser;
 use super::extract::{JsonBytes, Path};
 use super::resource::{Link, Resource};
 use crate::app::AppState;
-use crate::auth::RegisteredUser;
 use crate::basket;
 use crate::domain::files::DataType;
 use crate::domain::selection::{CurrentSelection, SeedSelection, Selection};

@@ -10,10 +10,10 @@ use serde::{Deserialize, Serialize};
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
+use super::auth::{Admin, RegisteredUser};
 use super::extract::Query;
 use super::resource::{Page, PageParams, Resource};
 use crate::app::AppState;
-use crate::auth::{Admin, RegisteredUser};
 use crate::catalog::assets::StorageRoots;
 use crate::catalog::import::{ImportReport, Importer};
 use crate::catalog::search::{self, DatasetSummary, FoundObject};

@@ -8,10 +8,10 @@ use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::auth::RegisteredUser;
 use super::extract::{Path, Query};
 use super::resource::{Link, Page, PageParams, Resource};
 use crate::app::AppState;
-use crate::auth::RegisteredUser;
 use crate::domain::order::FileState;
 use crate::download::metalink::Format;
 use crate::download::{self, Recording, Requester};

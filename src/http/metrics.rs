@@ -3,7 +3,6 @@
 //! download bodies as they go out); and, read from the database at scrape time, jobs queued by kind with
 //! the age of the oldest, orders by status, sub-orders by state, nearline cache bytes used per storage.
 
-use std::sync::OnceLock;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
@@ -11,53 +10,12 @@ use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::{HeaderMap, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use subtle::ConstantTimeEq;
 
 use crate::app::AppState;
 use crate::domain::order::OrderStatus;
 use crate::error::{AppError, ErrorBody};
 use crate::store::{JobCount, NamedCount, StoreError};
-
-const LATENCY_BUCKETS: &[f64] = &[
-    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
-];
-
-/// The process-wide recorder (metrics are global to a process, whatever number of apps it runs).
-pub fn recorder() -> PrometheusHandle {
-    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
-    HANDLE
-        .get_or_init(|| {
-            let recorder = PrometheusBuilder::new()
-                .set_buckets_for_metric(Matcher::Suffix("duration_seconds".into()), LATENCY_BUCKETS)
-                .expect("the latency buckets are not empty")
-                .build_recorder();
-            let handle = recorder.handle();
-            if metrics::set_global_recorder(recorder).is_err() {
-                tracing::warn!("a metrics recorder was already installed; /metrics will be empty");
-            }
-            describe();
-            handle
-        })
-        .clone()
-}
-
-/// The HELP lines.
-fn describe() {
-    use metrics::{describe_counter, describe_histogram};
-    describe_counter!(
-        "http_requests_total",
-        "HTTP requests by method, route and status"
-    );
-    describe_histogram!(
-        "http_request_duration_seconds",
-        "HTTP request latency (to the response head)"
-    );
-    describe_counter!(
-        "download_bytes_total",
-        "Bytes of order files sent, by kind (zip, file)"
-    );
-}
 
 /// Records every request by method, matched route and status. Labels come from fixed sets (made-up methods
 /// and paths must not grow the metrics): the standard methods or `OTHER`, a route of the router or
@@ -170,7 +128,7 @@ fn gauge(out: &mut String, name: &str, help: &str, label: &str, samples: &[(Stri
 async fn database_gauges(state: &AppState, out: &mut String) -> Result<(), StoreError> {
     let jobs = state.store.job_counts(state.clock.now()).await?;
     let per_kind = |f: fn(&JobCount) -> i64| -> Vec<(String, f64)> {
-        crate::jobs::KINDS
+        crate::workers::KINDS
             .iter()
             .map(|kind| {
                 let count = jobs.iter().find(|c| c.kind == *kind);

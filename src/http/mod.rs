@@ -2,10 +2,11 @@
 //! envelope, resources and pages, dates, JSON rejections, repeated slashes) live here once.
 
 mod admin;
+pub mod auth;
 mod basket;
 mod catalog;
-pub mod delivery;
 mod downloads;
+mod errors;
 pub mod extract;
 mod health;
 mod metrics;
@@ -30,8 +31,6 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-
-pub use metrics::recorder as metrics_recorder;
 
 use crate::app::AppState;
 use crate::error::AppError;

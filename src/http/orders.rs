@@ -10,10 +10,11 @@ use serde::Serialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::auth::RegisteredUser;
 use super::extract::{JsonBytes, Path, Query, optional_json};
 use super::resource::{Link, Page, PageParams, Resource};
 use crate::app::AppState;
-use crate::auth::{Caller, RegisteredUser};
+use crate::auth::Caller;
 use crate::domain::order::{Action, OrderStatus, allowed_actions};
 use crate::error::{AppError, ErrorBody};
 use crate::orders::{self, OrderError, OrderRequest, actions, retry};

@@ -20,11 +20,11 @@ use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 
 use super::App;
-use super::delivery::{Connection, Watched, WatchedListener};
 use super::timeouts::{
     ClockedIo, ClockedRequestBody, ClockedResponseBody, ConnectionClock, Timeouts,
 };
 use crate::config::HttpConfig;
+use crate::download::delivery::{Connection, Watched, WatchedListener};
 
 /// File descriptors kept for the rest of the process (database, logs, mail, …).
 const RESERVED_FILES: u64 = 256;

@@ -1,28 +1,17 @@
 //! Durable jobs. A job is a typed struct with a `KIND`, stored as a row in the transaction that causes it,
 //! leased by a worker, run idempotently, deleted when done. A worker that dies loses its lease when it runs
 //! out and another worker takes the job over; failures retry with backoff and keep their last error.
-//! Every job kind is registered in `dispatch` below.
-
-pub mod expand;
-pub mod expire;
-pub mod mail;
-pub mod purge;
-pub mod remind;
-pub mod schedule;
-pub mod stage;
-mod worker;
+//! Each job lives with the service that owns it (`orders::jobs`, `orders::mails`) and is registered once,
+//! in `workers::registry`; the workers are in `workers`.
 
 use std::future::Future;
 
-use anyhow::Context;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::app::AppState;
-use crate::store::NewJob;
+use crate::store::{NewJob, StoreError, Tx, enqueue};
 use crate::time::Timestamp;
-
-pub use worker::{Runner, spawn_workers};
 
 /// A kind of background work.
 pub trait Job: Serialize + DeserializeOwned + Send + Sync + 'static {
@@ -38,17 +27,6 @@ pub trait Job: Serialize + DeserializeOwned + Send + Sync + 'static {
     }
 }
 
-/// Every registered kind, for the metrics.
-pub const KINDS: &[&str] = &[
-    mail::SendMail::KIND,
-    expand::ExpandOrder::KIND,
-    stage::StageSubOrder::KIND,
-    schedule::ScheduleUser::KIND,
-    expire::ExpireOrder::KIND,
-    purge::PurgeOrder::KIND,
-    remind::Remind::KIND,
-];
-
 /// The row for `job`, due at `run_at`.
 pub fn new_job<J: Job>(job: &J, run_at: Timestamp) -> NewJob {
     NewJob {
@@ -59,36 +37,22 @@ pub fn new_job<J: Job>(job: &J, run_at: Timestamp) -> NewJob {
     }
 }
 
-async fn run_as<J: Job>(payload: &str, state: &AppState) -> anyhow::Result<()> {
-    let job: J = serde_json::from_str(payload)
-        .with_context(|| format!("cannot read the payload of a {} job", J::KIND))?;
-    job.run(state).await
+/// Queues a job in the caller's transaction, due now: it runs only if that transaction commits.
+pub async fn queue<J: Job>(tx: &mut Tx, job: &J, now: Timestamp) -> Result<(), StoreError> {
+    enqueue(tx, &new_job(job, now), now).await
 }
 
-/// Runs a leased job by its kind.
-async fn dispatch(kind: &str, payload: &str, state: &AppState) -> anyhow::Result<()> {
-    match kind {
-        mail::SendMail::KIND => run_as::<mail::SendMail>(payload, state).await,
-        expand::ExpandOrder::KIND => run_as::<expand::ExpandOrder>(payload, state).await,
-        stage::StageSubOrder::KIND => run_as::<stage::StageSubOrder>(payload, state).await,
-        schedule::ScheduleUser::KIND => run_as::<schedule::ScheduleUser>(payload, state).await,
-        expire::ExpireOrder::KIND => run_as::<expire::ExpireOrder>(payload, state).await,
-        purge::PurgeOrder::KIND => run_as::<purge::PurgeOrder>(payload, state).await,
-        remind::Remind::KIND => run_as::<remind::Remind>(payload, state).await,
-        other => anyhow::bail!("unknown job kind {other:?}"),
-    }
-}
-
-fn order_as<J: Job>(payload: &str) -> Option<i64> {
-    serde_json::from_str::<J>(payload).ok()?.order_id()
-}
-
-/// The order a job works for, if any.
-pub(crate) fn order_of(kind: &str, payload: &str) -> Option<i64> {
-    match kind {
-        expand::ExpandOrder::KIND => order_as::<expand::ExpandOrder>(payload),
-        _ => None,
-    }
+/// Queues a job unless one with the same `key` waits already.
+pub async fn queue_unique<J: Job>(
+    tx: &mut Tx,
+    job: &J,
+    key: String,
+    run_at: Timestamp,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let mut row = new_job(job, run_at);
+    row.unique_key = Some(key);
+    enqueue(tx, &row, now).await
 }
 
 /// Delay before the next attempt: 1 s, 2 s, 4 s ... capped at 10 minutes.

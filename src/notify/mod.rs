@@ -111,7 +111,7 @@ struct SmtpEndpoint {
 /// default; `required` and `opportunistic` upgrade with STARTTLS) or `smtps://…` (TLS from the first
 /// byte, port 465).
 fn smtp_endpoint(url: &str) -> anyhow::Result<SmtpEndpoint> {
-    let shown = crate::app::redact(url);
+    let shown = crate::config::redact_url(url);
     let parsed = url::Url::parse(url).with_context(|| format!("invalid mail.smtp_url {shown}"))?;
     let (tls, default_port) = match parsed.scheme() {
         "smtp" => (tls_mode(&parsed, &shown)?, 25),

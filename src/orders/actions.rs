@@ -2,11 +2,11 @@
 //! checks the rule of `domain::order::check` (the same rule that gives the order its links), changes it
 //! and queues what follows, in one transaction.
 
+use super::jobs::PurgeOrder;
 use super::{OrderError, OrderRequest, allowed, create_from_basket, queue, queue_schedule};
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::domain::order::{Action, OrderStatus};
-use crate::jobs::purge::PurgeOrder;
 use crate::store::basket as baskets;
 use crate::store::orders::{self as rows, OrderRow};
 use crate::store::suborders as subs;

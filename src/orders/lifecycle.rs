@@ -3,12 +3,11 @@
 
 use std::time::Duration;
 
+use super::jobs::{ExpireOrder, Remind};
 use super::{mails, queue_schedule};
 use crate::app::AppState;
 use crate::domain::order::OrderStatus;
-use crate::jobs::expire::ExpireOrder;
-use crate::jobs::remind::{self, Remind};
-use crate::jobs::{self};
+use crate::jobs;
 use crate::store::orders as rows;
 use crate::store::suborders as subs;
 use crate::store::{commit, enqueue};
@@ -96,7 +95,7 @@ pub async fn remind(state: &AppState) -> anyhow::Result<()> {
 /// Queues the reminder job (at most one waiting).
 pub async fn queue_remind(state: &AppState, at: Timestamp) -> anyhow::Result<()> {
     let mut job = jobs::new_job(&Remind {}, at);
-    job.unique_key = Some(remind::UNIQUE_KEY.to_owned());
+    job.unique_key = Some(Remind::UNIQUE_KEY.to_owned());
     state.store.enqueue_job(&job, state.clock.now()).await?;
     Ok(())
 }

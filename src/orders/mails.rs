@@ -2,12 +2,14 @@
 //! ready, a reminder of files waiting, expired. Each is a mail job queued in the transaction that causes
 //! it: sent only if that commits, retried when the mail server fails, never failing the order.
 
+use serde::{Deserialize, Serialize};
+
 use crate::app::AppState;
-use crate::jobs::mail::queue_mail;
+use crate::jobs::Job;
 use crate::notify::Email;
 use crate::store::orders::OrderRow;
 use crate::store::suborders::SubOrderRow;
-use crate::store::{StoreError, Tx};
+use crate::store::{StoreError, Tx, enqueue};
 use crate::time::Timestamp;
 
 /// The public metalink URL of an order, with a token valid until the order expires.
@@ -171,4 +173,28 @@ pub async fn queue_expired(
         now,
     )
     .await
+}
+
+/// The mail job: sending is always a job, retried on failure, so a mail server that is down never fails
+/// the order that wanted to tell its user something.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SendMail {
+    #[serde(flatten)]
+    pub email: Email,
+}
+
+impl Job for SendMail {
+    const KIND: &'static str = "mail";
+
+    async fn run(self, state: &AppState) -> anyhow::Result<()> {
+        state
+            .mailer
+            .send(&state.config.mail.from, &self.email)
+            .await
+    }
+}
+
+/// Queues `email` in the caller's transaction: it is sent only if that transaction commits.
+pub async fn queue_mail(tx: &mut Tx, email: Email, now: Timestamp) -> Result<(), StoreError> {
+    enqueue(tx, &crate::jobs::new_job(&SendMail { email }, now), now).await
 }

@@ -5,6 +5,7 @@
 pub mod actions;
 pub mod downloaded;
 pub mod expand;
+pub mod jobs;
 pub mod lifecycle;
 pub mod mails;
 pub mod progress;
@@ -12,11 +13,10 @@ pub mod retry;
 pub mod schedule;
 pub mod stage;
 
+use self::jobs::{ExpandOrder, ExpireOrder, ScheduleUser};
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::domain::order::{Action, Asker, MAX_LABEL_CHARS, Refusal, check, generated_label};
-use crate::error::AppError;
-use crate::jobs::{self, Job};
 use crate::store::basket as baskets;
 use crate::store::orders::{self as rows, NewDatasetTask, NewOrder, OrderRow};
 use crate::store::{StoreError, Tx, commit, enqueue};
@@ -40,21 +40,6 @@ pub enum OrderError {
     Refused(Refusal),
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-impl From<OrderError> for AppError {
-    fn from(error: OrderError) -> AppError {
-        match error {
-            OrderError::EmptyBasket => {
-                AppError::Internal(anyhow::anyhow!("an empty basket is answered before"))
-            }
-            OrderError::Invalid(code) => AppError::unprocessable(code),
-            OrderError::NotFound(_) => AppError::NotFound(error.to_string()),
-            OrderError::Forbidden(_) => AppError::Forbidden(error.to_string()),
-            OrderError::Refused(_) => AppError::Unauthorized(error.to_string()),
-            OrderError::Store(error) => error.into(),
-        }
-    }
 }
 
 /// What `POST /user/orders` (and restart) may carry.
@@ -159,19 +144,10 @@ pub(crate) async fn create_from_basket(
         rows::insert_dataset_task(tx, order_id, &task).await?;
     }
     baskets::rename_basket(tx, basket_id, &format!("ORDER_{order_id}")).await?;
-    enqueue(
-        tx,
-        &jobs::new_job(&jobs::expand::ExpandOrder { order_id }, now),
-        now,
-    )
-    .await?;
+    queue(tx, &ExpandOrder { order_id }, now).await?;
     if let Some(expiration) = expiration {
-        enqueue(
-            tx,
-            &jobs::new_job(&jobs::expire::ExpireOrder { order_id }, expiration),
-            now,
-        )
-        .await?;
+        let job = crate::jobs::new_job(&ExpireOrder { order_id }, expiration);
+        enqueue(tx, &job, now).await?;
     }
     let order = rows::order_in(tx, order_id)
         .await?
@@ -208,9 +184,7 @@ async fn label_for(
 }
 
 /// Queues a job in the caller's transaction, due now.
-pub(crate) async fn queue<J: Job>(tx: &mut Tx, job: &J, now: Timestamp) -> Result<(), StoreError> {
-    enqueue(tx, &jobs::new_job(job, now), now).await
-}
+pub(crate) use crate::jobs::queue;
 
 /// Queues the owner's scheduling (at most one pending per owner).
 pub(crate) async fn queue_schedule(
@@ -218,12 +192,8 @@ pub(crate) async fn queue_schedule(
     owner: &str,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    let mut job = jobs::new_job(
-        &jobs::schedule::ScheduleUser {
-            owner: owner.to_owned(),
-        },
-        now,
-    );
-    job.unique_key = Some(format!("schedule:{owner}"));
-    enqueue(tx, &job, now).await
+    let job = ScheduleUser {
+        owner: owner.to_owned(),
+    };
+    crate::jobs::queue_unique(tx, &job, format!("schedule:{owner}"), now, now).await
 }

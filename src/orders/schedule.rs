@@ -63,7 +63,7 @@ async fn start(
             }
         }
     }
-    let stage = crate::jobs::stage::StageSubOrder {
+    let stage = super::jobs::StageSubOrder {
         sub_order_id: sub_order.id,
     };
     subs::change_state(

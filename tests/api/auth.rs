@@ -6,7 +6,8 @@ use axum::http::{Request, StatusCode};
 use axum::routing::get;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use regards_order::app::AppState;
-use regards_order::auth::{Admin, Exploit, RegisteredUser, Role, load_or_create_secret};
+use regards_order::auth::{Role, load_or_create_secret};
+use regards_order::http::auth::{Admin, Exploit, RegisteredUser};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 

@@ -5,11 +5,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Once;
 use std::time::Duration;
 
-use regards_order::app::{self, AppState};
+use regards_order::app::AppState;
 use regards_order::auth::Role;
 use regards_order::config::Config;
-use regards_order::jobs::Runner;
 use regards_order::time::Clock;
+use regards_order::workers::Runner;
 use sqlx::Connection;
 use tempfile::TempDir;
 use tokio::net::TcpListener;
@@ -98,7 +98,7 @@ fn announce_backend() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         let line = match postgres_url() {
-            Some(url) => format!("note: integration tests run on PostgreSQL ({})\n", app::redact(&url)),
+            Some(url) => format!("note: integration tests run on PostgreSQL ({})\n", regards_order::config::redact_url(&url)),
             None => "note: TEST_DATABASE_URL is not set: integration tests run on SQLite, PostgreSQL skipped\n"
                 .to_owned(),
         };
@@ -140,7 +140,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         .await
         .unwrap();
     let shutdown = CancellationToken::new();
-    tokio::spawn(app::run(
+    tokio::spawn(regards_order::server::run(
         state.clone(),
         Some(listener),
         workers,

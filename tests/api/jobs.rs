@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use regards_order::jobs::mail::queue_mail;
 use regards_order::notify::Email;
+use regards_order::orders::mails::queue_mail;
 use regards_order::store::NewJob;
 
 use crate::helpers::{spawn_app, spawn_app_with};
@@ -128,8 +128,8 @@ async fn a_failing_job_retries_with_backoff_keeps_its_error_then_stays_failed() 
     );
 }
 
-fn mail(email: Email) -> regards_order::jobs::mail::SendMail {
-    regards_order::jobs::mail::SendMail { email }
+fn mail(email: Email) -> regards_order::orders::mails::SendMail {
+    regards_order::orders::mails::SendMail { email }
 }
 
 #[tokio::test]
@@ -204,7 +204,7 @@ async fn concurrent_workers_never_run_a_job_twice() {
         app.state.store.enqueue_job(&job, now).await.unwrap();
     }
     let runs = (0..4).map(|n| {
-        let runner = regards_order::jobs::Runner::new(app.state.clone(), format!("worker-{n}"));
+        let runner = regards_order::workers::Runner::new(app.state.clone(), format!("worker-{n}"));
         tokio::spawn(async move { runner.run_pending().await.unwrap() })
     });
     let total: usize = futures::future::join_all(runs)

@@ -85,7 +85,7 @@ async fn bench_backend(
     .collect();
 
     let started = Instant::now();
-    let report = crate::cli::import_paths(
+    let report = crate::catalog::sources::import_paths(
         store.clone(),
         &config,
         &[catalog.join("stac")],

@@ -36,7 +36,7 @@ pub async fn run(files: u64, file_mib: u64, work_dir: PathBuf, repeat: u32) -> a
     config.database.url = database.url.clone();
     let store = crate::store::connect(&database.url).await?;
     store.migrate().await?;
-    let report = crate::cli::import_paths(
+    let report = crate::catalog::sources::import_paths(
         store.clone(),
         &config,
         &[root.join("archive/stac")],

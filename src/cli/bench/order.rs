@@ -38,7 +38,7 @@ async fn bench_backend(root: &Path, database: &BenchDatabase) -> anyhow::Result<
     config.database.url = database.url.clone();
     let store = crate::store::connect(&database.url).await?;
     store.migrate().await?;
-    let report = crate::cli::import_paths(
+    let report = crate::catalog::sources::import_paths(
         store.clone(),
         &config,
         &[root.join("archive/stac")],

@@ -93,7 +93,7 @@ pub fn write_fixture(app: &TestApp) -> PathBuf {
 
 /// Imports a folder as the CLI does, at the app's clock.
 pub async fn import_folder(app: &TestApp, folder: &Path) -> ImportReport {
-    regards_order::cli::import_paths(
+    regards_order::catalog::sources::import_paths(
         app.state.store.clone(),
         &app.state.config,
         &[folder.to_path_buf()],

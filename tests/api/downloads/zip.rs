@@ -176,7 +176,7 @@ async fn a_client_leaving_halfway_changes_nothing() {
     drop(response);
     // A zip counts only whole, and only after its connection stayed sound for the grace period: wait
     // well past it.
-    tokio::time::sleep(regards_order::http::delivery::GRACE * 3).await;
+    tokio::time::sleep(regards_order::download::delivery::GRACE * 3).await;
     assert_eq!(files_in(&app, id, "AVAILABLE").await.len(), 5);
     assert!(files_in(&app, id, "DOWNLOADED").await.is_empty());
 }

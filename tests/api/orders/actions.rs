@@ -76,7 +76,7 @@ async fn a_paused_order_stops_staging_at_the_next_batch_and_resumes_where_it_sto
     let token = app.user_token();
     let id = id_of(&order_of(&app, &token, "dataset:alpha").await);
     // Expansion and scheduling, without staging yet.
-    let runner = regards_order::jobs::Runner::new(app.state.clone(), "step".into());
+    let runner = regards_order::workers::Runner::new(app.state.clone(), "step".into());
     let never = tokio_util::sync::CancellationToken::new();
     assert!(runner.run_one(&never).await.unwrap(), "expansion");
     assert!(runner.run_one(&never).await.unwrap(), "creation mail");

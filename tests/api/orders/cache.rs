@@ -87,7 +87,7 @@ async fn a_paused_sub_order_larger_than_half_the_cache_starts_again_on_resume() 
     let token = app.user_token();
     let id = id_of(&order_of(&app, &token, "dataset:beta").await);
     // Run jobs one at a time until the first 200-byte sub-order holds its reservation and is RUNNING.
-    let runner = regards_order::jobs::Runner::new(app.state.clone(), "test-worker".into());
+    let runner = regards_order::workers::Runner::new(app.state.clone(), "test-worker".into());
     let stop = tokio_util::sync::CancellationToken::new();
     while !sub_orders(&app, id).await.iter().any(|s| s.2 == "RUNNING") {
         assert!(runner.run_one(&stop).await.unwrap(), "no sub-order started");

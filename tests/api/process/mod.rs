@@ -12,9 +12,9 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use regards_order::auth::Role;
-use regards_order::jobs::mail::SendMail;
 use regards_order::jobs::new_job;
 use regards_order::notify::Email;
+use regards_order::orders::mails::SendMail;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::net::TcpListener;
 use tokio::process::{Child, Command};

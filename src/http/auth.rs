@@ -5,18 +5,9 @@ use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 
-use super::{AuthError, Caller, Role};
 use crate::app::AppState;
+use crate::auth::{AuthError, Caller, Role};
 use crate::error::AppError;
-
-impl From<AuthError> for AppError {
-    fn from(error: AuthError) -> AppError {
-        match error {
-            AuthError::RoleTooLow { .. } => AppError::Forbidden(error.to_string()),
-            _ => AppError::Unauthorized(error.to_string()),
-        }
-    }
-}
 
 fn authenticate(parts: &Parts, state: &AppState, required: Role) -> Result<Caller, AuthError> {
     let header = parts.headers.get(AUTHORIZATION).ok_or(AuthError::Missing)?;

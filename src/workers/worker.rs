@@ -5,8 +5,9 @@ use std::time::Duration;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use super::{backoff, dispatch};
+use super::{dispatch, order_of};
 use crate::app::AppState;
+use crate::jobs::backoff;
 use crate::store::LeasedJob;
 
 /// How long a running job may go on after shutdown was asked before it is dropped and its lease released
@@ -116,7 +117,7 @@ impl Runner {
                         .await?;
                     metrics::counter!("jobs_total", "kind" => kind, "outcome" => "failed")
                         .increment(1);
-                    if let Some(order_id) = super::order_of(&job.kind, &job.payload) {
+                    if let Some(order_id) = order_of(&job.kind, &job.payload) {
                         crate::orders::lifecycle::fail(&self.state, order_id, &message).await?;
                     }
                 } else {
