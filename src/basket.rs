@@ -63,7 +63,7 @@ pub async fn add_selection(
         .summary(&condition, &[], true)
         .await?
         .into_iter()
-        .filter(|row| row.counters[0] > 0)
+        .filter(|row| row.counters.objects > 0)
         .collect();
     if found.is_empty() {
         tracing::info!(
@@ -226,7 +226,7 @@ async fn counters_in(
     dataset_id: i64,
 ) -> Result<Counters, StoreError> {
     let rows = summary_in(tx, condition, &[dataset_id], true).await?;
-    Ok(rows.first().map_or([0; 9], |row| row.counters))
+    Ok(rows.first().map_or(Counters::default(), |row| row.counters))
 }
 
 /// Rebuilds dataset selections `(id, dataset)` from their items: the OR of their requests in canonical
@@ -269,7 +269,7 @@ async fn refresh(
             let counters = found
                 .iter()
                 .find(|row| row.dataset_id == dataset_id)
-                .map_or([0; 9], |row| row.counters);
+                .map_or(Counters::default(), |row| row.counters);
             rows::update_dataset_selection(tx, selection_id, &request, &counters).await?;
         }
     }

@@ -116,24 +116,24 @@ pub async fn summary_of(
         .collect();
     let mut summaries: Vec<DatasetSummary> = rows
         .into_iter()
-        .filter(|row| row.counters[0] > 0)
+        .filter(|row| row.counters.objects > 0)
         .filter_map(|row| {
             let dataset = datasets.get(&row.dataset_id)?.clone();
-            let by_type: Vec<(DataType, TypeTotals)> = DataType::ORDERABLE
-                .iter()
-                .enumerate()
-                .map(|(n, t)| {
+            let by_type: Vec<(DataType, TypeTotals)> = row
+                .counters
+                .types()
+                .map(|(t, counts)| {
                     (
-                        *t,
+                        t,
                         TypeTotals {
-                            files: row.counters[1 + 2 * n],
-                            bytes: row.counters[2 + 2 * n],
+                            files: counts.files,
+                            bytes: counts.bytes,
                         },
                     )
                 })
                 .collect();
             Some(DatasetSummary {
-                objects: row.counters[0],
+                objects: row.counters.objects,
                 files: by_type.iter().map(|(_, t)| t.files).sum(),
                 bytes: by_type.iter().map(|(_, t)| t.bytes).sum(),
                 by_type,

@@ -14,7 +14,6 @@ use super::extract::{JsonBytes, Path};
 use super::resource::{Link, Resource};
 use crate::app::AppState;
 use crate::basket;
-use crate::domain::files::DataType;
 use crate::domain::selection::{CurrentSelection, SeedSelection, Selection};
 use crate::error::{AppError, ErrorBody};
 use crate::store::catalog::Counters;
@@ -88,12 +87,12 @@ struct Totals {
 fn totals(counters: &Counters) -> Totals {
     let mut types_count = BTreeMap::new();
     let mut types_sizes = BTreeMap::new();
-    for (n, data_type) in DataType::ORDERABLE.iter().enumerate() {
-        types_count.insert(data_type.to_string(), counters[1 + 2 * n]);
-        types_sizes.insert(data_type.to_string(), counters[2 + 2 * n]);
+    for (data_type, counts) in counters.types() {
+        types_count.insert(data_type.to_string(), counts.files);
+        types_sizes.insert(data_type.to_string(), counts.bytes);
     }
     Totals {
-        objects: counters[0],
+        objects: counters.objects,
         files: types_count.values().sum(),
         bytes: types_sizes.values().sum(),
         types_count,

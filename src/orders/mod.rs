@@ -137,9 +137,9 @@ pub(crate) async fn create_from_basket(
             dataset_ip_id: selection.dataset_ip_id.clone(),
             dataset_label: selection.dataset_label.clone(),
             open_search_request: selection.open_search_request.clone(),
-            objects_count: counters[0],
-            files_count: counters[1] + counters[3] + counters[5] + counters[7],
-            files_size: counters[2] + counters[4] + counters[6] + counters[8],
+            objects_count: counters.objects,
+            files_count: counters.files(),
+            files_size: counters.bytes(),
         };
         rows::insert_dataset_task(tx, order_id, &task).await?;
     }

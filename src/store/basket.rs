@@ -208,7 +208,7 @@ pub async fn insert_item(
         .bind(item.open_search_request.clone())
         .bind(item.request.clone())
         .bind(item.selection.clone());
-    for value in item.counters {
+    for value in item.counters.columns() {
         query = query.bind(value);
     }
     query.execute(&mut *tx).await?;
@@ -248,8 +248,8 @@ pub async fn update_dataset_selection(
     let mut query = sqlx::query(AssertSqlSafe(sql))
         .bind(id)
         .bind(open_search_request);
-    for value in counters {
-        query = query.bind(*value);
+    for value in counters.columns() {
+        query = query.bind(value);
     }
     query.execute(&mut *tx).await?;
     Ok(())

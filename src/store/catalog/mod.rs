@@ -14,7 +14,7 @@ use sqlx::{Any, AssertSqlSafe};
 
 use super::timed::{Cell, Kind};
 use super::{Database, StoreError};
-use crate::domain::files::{Checksum, DataType};
+use crate::domain::files::{Checksum, DataType, OrderableCounts};
 use crate::domain::query::sql::{Condition, SqlParam, ValueType};
 use crate::time::Timestamp;
 
@@ -65,22 +65,12 @@ pub struct NewObject {
     pub files: Vec<NewFile>,
 }
 
-/// The orderable counters of an object (or a sum of objects), in the order of `COUNTER_COLUMNS`:
-/// objects with an orderable file, then count and bytes per orderable type (RAWDATA, QUICKLOOK_SD, _MD,
-/// _HD).
-pub type Counters = [i64; 9];
+/// The orderable counts of an object (or a sum of objects), stored in the `COUNTER_COLUMNS`.
+pub type Counters = OrderableCounts;
 
 impl NewObject {
     pub fn counters(&self) -> Counters {
-        let mut counters = [0i64; 9];
-        for file in &self.files {
-            if let Some(index) = file.data_type.orderable_index() {
-                counters[0] = 1;
-                counters[1 + 2 * index] += 1;
-                counters[2 + 2 * index] += file.size.map_or(0, |s| s as i64);
-            }
-        }
-        counters
+        OrderableCounts::of_object(self.files.iter().map(|f| (f.data_type, f.size)))
     }
 }
 

@@ -56,7 +56,7 @@ pub(super) fn summary_row(cells: &[Cell]) -> SummaryRow {
     }
     SummaryRow {
         dataset_id: cells[0].int(),
-        counters,
+        counters: Counters::from_columns(counters),
     }
 }
 
@@ -96,5 +96,5 @@ pub fn read_counters(row: &sqlx::any::AnyRow, first: usize) -> Result<Counters, 
     for (n, counter) in counters.iter_mut().enumerate() {
         *counter = row.try_get(first + n)?;
     }
-    Ok(counters)
+    Ok(Counters::from_columns(counters))
 }

@@ -92,14 +92,23 @@ async fn totals_and_object_scans_give_the_same_summaries() {
         .await
         .unwrap()
         .remove(0);
-    assert_eq!(radar_row.counters[0], 3, "objects with orderable files");
     assert_eq!(
-        (radar_row.counters[1], radar_row.counters[2]),
+        radar_row.counters.objects, 3,
+        "objects with orderable files"
+    );
+    assert_eq!(
+        (
+            radar_row.counters.by_type[0].files,
+            radar_row.counters.by_type[0].bytes
+        ),
         (3, 300 + 64 + 64),
         "RAWDATA"
     );
     assert_eq!(
-        (radar_row.counters[5], radar_row.counters[6]),
+        (
+            radar_row.counters.by_type[2].files,
+            radar_row.counters.by_type[2].bytes
+        ),
         (1, 64),
         "QUICKLOOK_MD"
     );
