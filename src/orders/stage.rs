@@ -3,10 +3,11 @@
 //! the next batch and a successor resumes with the files still pending.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use crate::app::AppState;
 use crate::domain::order::{FileState, OrderStatus, SubOrderState};
-use crate::storage::{Digest, StageError};
+use crate::storage::{Digest, LocalStorage, StageError};
 use crate::store::orders as rows;
 use crate::store::suborders::{self as subs, OrderFileRow, Transition};
 use crate::store::{StoreError, Tx, commit};
@@ -23,19 +24,22 @@ pub async fn stage(state: &AppState, sub_order_id: i64) -> anyhow::Result<()> {
     if sub_order.state != SubOrderState::Running {
         return Ok(());
     }
-    let storage = match sub_order
+    let Some(storage) = sub_order
         .storage
         .as_deref()
         .and_then(|name| state.storages.get(name))
-    {
-        Some(storage) => storage.clone(),
-        None => {
-            let reason = format!(
-                "storage {:?} is not configured",
-                sub_order.storage.as_deref().unwrap_or("")
-            );
-            return end_with_errors(state, sub_order_id, sub_order.order_id, &reason).await;
-        }
+        .cloned()
+    else {
+        let reason = format!(
+            "storage {:?} is not configured",
+            sub_order.storage.as_deref().unwrap_or("")
+        );
+        return end_with_errors(state, sub_order_id, sub_order.order_id, &reason).await;
+    };
+    let batch = if storage.is_nearline() {
+        NEARLINE_BATCH
+    } else {
+        ONLINE_BATCH
     };
     loop {
         let order = state.store.order(sub_order.order_id).await?;
@@ -43,11 +47,6 @@ pub async fn stage(state: &AppState, sub_order_id: i64) -> anyhow::Result<()> {
         if status != Some(OrderStatus::Running) {
             return stop(state, sub_order_id, status).await;
         }
-        let batch = if storage.is_nearline() {
-            NEARLINE_BATCH
-        } else {
-            ONLINE_BATCH
-        };
         let files = state
             .store
             .files_in_state(sub_order_id, FileState::Pending, batch)
@@ -55,54 +54,74 @@ pub async fn stage(state: &AppState, sub_order_id: i64) -> anyhow::Result<()> {
         if files.is_empty() {
             return finish(state, sub_order_id).await;
         }
-        let mut available = Vec::new();
-        let mut errors: BTreeMap<String, Vec<i64>> = BTreeMap::new();
-        for file in &files {
-            let outcome = if storage.is_nearline() {
-                let dest = storage.cache_path(file.order_id, file.id);
-                storage
-                    .restore(&file.uri, &dest, file.size, digest(file))
-                    .await
-                    .map(|()| Some(dest))
-            } else {
-                storage.check(&file.uri, file.size).await.map(|()| None)
-            };
-            match outcome {
-                Ok(copy) => available.push((file.id, copy)),
-                Err(error) => errors.entry(describe(&error)).or_default().push(file.id),
-            }
+        let treated = treat(&storage, &files).await;
+        record(state, sub_order.order_id, &treated).await?;
+    }
+}
+
+/// What staging a batch found: the files made available (with their restored copy), and the others by
+/// reason.
+#[derive(Default)]
+struct Treated {
+    available: Vec<(i64, Option<PathBuf>)>,
+    errors: BTreeMap<String, Vec<i64>>,
+}
+
+/// Checks online files, restores nearline ones.
+async fn treat(storage: &LocalStorage, files: &[OrderFileRow]) -> Treated {
+    let mut treated = Treated::default();
+    for file in files {
+        let outcome = if storage.is_nearline() {
+            let dest = storage.cache_path(file.order_id, file.id);
+            storage
+                .restore(&file.uri, &dest, file.size, digest(file))
+                .await
+                .map(|()| Some(dest))
+        } else {
+            storage.check(&file.uri, file.size).await.map(|()| None)
+        };
+        match outcome {
+            Ok(copy) => treated.available.push((file.id, copy)),
+            Err(error) => treated
+                .errors
+                .entry(describe(&error))
+                .or_default()
+                .push(file.id),
         }
-        let mut tx = state.store.begin_write().await?;
-        let now = state.clock.now();
-        let backend = state.store.backend();
-        for (id, copy) in &available {
-            if let Some(copy) = copy {
-                subs::set_cache_path(&mut tx, *id, &copy.display().to_string()).await?;
-            }
+    }
+    treated
+}
+
+/// Records a batch in one transaction: copies, AVAILABLE files, files in ERROR by reason.
+async fn record(state: &AppState, order_id: i64, treated: &Treated) -> anyhow::Result<()> {
+    let mut tx = state.store.begin_write().await?;
+    let now = state.clock.now();
+    let backend = state.store.backend();
+    for (id, copy) in &treated.available {
+        if let Some(copy) = copy {
+            subs::set_cache_path(&mut tx, *id, &copy.display().to_string()).await?;
         }
-        let ids: Vec<i64> = available.iter().map(|(id, _)| *id).collect();
+    }
+    let ids: Vec<i64> = treated.available.iter().map(|(id, _)| *id).collect();
+    let moves = std::iter::once((FileState::Available, None, &ids)).chain(
+        treated
+            .errors
+            .iter()
+            .map(|(reason, ids)| (FileState::Error, Some(reason.as_str()), ids)),
+    );
+    for (to, error, ids) in moves {
         let change = Transition {
-            order_id: sub_order.order_id,
-            ids: &ids,
+            order_id,
+            ids,
             from: FileState::Pending,
-            to: FileState::Available,
-            error: None,
+            to,
+            error,
             now,
         };
         subs::transition(&mut tx, backend, &change).await?;
-        for (reason, ids) in &errors {
-            let change = Transition {
-                order_id: sub_order.order_id,
-                ids,
-                from: FileState::Pending,
-                to: FileState::Error,
-                error: Some(reason),
-                now,
-            };
-            subs::transition(&mut tx, backend, &change).await?;
-        }
-        commit(tx).await?;
     }
+    commit(tx).await?;
+    Ok(())
 }
 
 fn digest(file: &OrderFileRow) -> Option<Digest> {

@@ -1,6 +1,8 @@
 //! Sub-orders (files tasks): filled by the expansion, scheduled, staged, ended; their cache reservations.
 //! Their files are in `files`.
 
+mod changes;
+mod copies;
 mod files;
 
 use sqlx::{AnyConnection, AssertSqlSafe};
@@ -9,12 +11,16 @@ use super::{Backend, StoreError};
 use crate::domain::order::SubOrderState;
 
 use crate::time::Timestamp;
+pub use changes::{
+    FailedFile, Moved, SentSoFar, Transition, delete_some_of_order, failed_files, lock_sent,
+    move_to_sub_order, set_sent, sub_orders_of_files, transition,
+};
+pub use copies::{
+    copies_of_order, copies_of_sub_order, forget_copies, forget_copies_of_sub_order, set_cache_path,
+};
 pub use files::{
-    FILE_COLUMNS, FailedFile, FileFilter, Listing, Moved, NewOrderFile, OrderFileRow, SentSoFar,
-    Transition, copies_of_order, copies_of_sub_order, delete_some_of_order, failed_files,
-    files_after, files_in_state, files_page, forget_copies, forget_copies_of_sub_order,
-    insert_order_files, lock_sent, move_to_sub_order, order_file, set_cache_path, set_sent,
-    sub_orders_of_files, transition,
+    FILE_COLUMNS, FileFilter, Listing, NewOrderFile, OrderFileRow, files_after, files_in_state,
+    files_page, insert_order_files, order_file,
 };
 
 pub const SUB_ORDER_COLUMNS: &str = "id, order_id, dataset_task_id, owner, storage, state, files_count, bytes, \

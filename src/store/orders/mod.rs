@@ -1,12 +1,18 @@
 //! The orders and their dataset tasks.
 
-use async_trait::async_trait;
+mod reads;
+mod tasks;
+
 use sqlx::{AnyConnection, AssertSqlSafe};
 
-use super::suborders as subs;
-use super::{Database, StoreError};
+use super::StoreError;
 use crate::domain::order::{FileState, OrderStatus, Progress};
+
 use crate::time::Timestamp;
+pub use reads::OrderStore;
+pub use tasks::{
+    DatasetTaskRow, NewDatasetTask, insert_dataset_task, mark_task_expanded, move_cursor,
+};
 
 pub const ORDER_COLUMNS: &str = "id, owner, label, creation_date, expiration_date, status, status_date, message, \
      on_success_url, basket_id, expanded, total_files, total_bytes, treated_files, treated_bytes, available_files, \
@@ -54,21 +60,6 @@ impl OrderRow {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct DatasetTaskRow {
-    pub id: i64,
-    pub order_id: i64,
-    pub dataset_id: i64,
-    pub dataset_ip_id: String,
-    pub dataset_label: String,
-    pub open_search_request: String,
-    pub objects_count: i64,
-    pub files_count: i64,
-    pub files_size: i64,
-    pub cursor: i64,
-    pub expanded: i64,
-}
-
 /// An order to create.
 #[derive(Debug, Clone)]
 pub struct NewOrder {
@@ -78,162 +69,6 @@ pub struct NewOrder {
     pub expiration_date: Option<Timestamp>,
     pub on_success_url: Option<String>,
     pub basket_id: Option<i64>,
-}
-
-#[derive(Debug, Clone)]
-pub struct NewDatasetTask {
-    pub dataset_id: i64,
-    pub dataset_ip_id: String,
-    pub dataset_label: String,
-    pub open_search_request: String,
-    pub objects_count: i64,
-    pub files_count: i64,
-    pub files_size: i64,
-}
-
-/// Reads of orders, sub-orders and their files, each on a connection of the pool (the writes take the
-/// caller's transaction: the functions of this module and of `suborders`).
-#[async_trait]
-pub trait OrderStore: Database {
-    async fn order(&self, id: i64) -> Result<Option<OrderRow>, StoreError> {
-        let mut conn = self.pool().acquire().await?;
-        order_in(&mut conn, id).await
-    }
-
-    async fn sub_order(&self, id: i64) -> Result<Option<subs::SubOrderRow>, StoreError> {
-        let mut conn = self.pool().acquire().await?;
-        subs::sub_order_in(&mut conn, id).await
-    }
-
-    async fn order_file(&self, id: i64) -> Result<Option<subs::OrderFileRow>, StoreError> {
-        let mut conn = self.pool().acquire().await?;
-        subs::order_file(&mut conn, id).await
-    }
-
-    /// A page of an order's files, and how many the filter keeps.
-    async fn files_page(
-        &self,
-        order_id: i64,
-        filter: subs::FileFilter,
-        offset: u64,
-        limit: u64,
-    ) -> Result<(Vec<subs::OrderFileRow>, i64), StoreError> {
-        let mut conn = self.pool().acquire().await?;
-        subs::files_page(&mut conn, order_id, filter, offset, limit).await
-    }
-
-    /// The next files of an order for a zip or a metalink.
-    async fn files_after(
-        &self,
-        order_id: i64,
-        listing: subs::Listing,
-        after: i64,
-        limit: i64,
-    ) -> Result<Vec<subs::OrderFileRow>, StoreError> {
-        let mut conn = self.pool().acquire().await?;
-        subs::files_after(&mut conn, order_id, listing, after, limit).await
-    }
-
-    /// Files of a sub-order in a state (at most `limit`, by id).
-    async fn files_in_state(
-        &self,
-        sub_order_id: i64,
-        state: FileState,
-        limit: i64,
-    ) -> Result<Vec<subs::OrderFileRow>, StoreError> {
-        let mut conn = self.pool().acquire().await?;
-        subs::files_in_state(&mut conn, sub_order_id, state, limit).await
-    }
-
-    async fn copies_of_order(
-        &self,
-        order_id: i64,
-        limit: i64,
-    ) -> Result<Vec<(i64, String)>, StoreError> {
-        let mut conn = self.pool().acquire().await?;
-        subs::copies_of_order(&mut conn, order_id, limit).await
-    }
-
-    async fn due_for_reminder(&self, before: i64, limit: i64) -> Result<Vec<OrderRow>, StoreError> {
-        let mut conn = self.pool().acquire().await?;
-        due_for_reminder(&mut conn, before, limit).await
-    }
-
-    async fn dataset_tasks(&self, order_id: i64) -> Result<Vec<DatasetTaskRow>, StoreError> {
-        let rows = sqlx::query_as(
-            "SELECT id, order_id, dataset_id, dataset_ip_id, dataset_label, open_search_request, objects_count,
-                    files_count, files_size, cursor, expanded
-             FROM dataset_tasks WHERE order_id = $1 ORDER BY dataset_label, id",
-        )
-        .bind(order_id)
-        .fetch_all(self.pool())
-        .await?;
-        Ok(rows)
-    }
-
-    /// A page of the owner's orders, newest first, DELETED left out; and how many there are.
-    async fn orders_of(
-        &self,
-        owner: &str,
-        offset: u64,
-        limit: u64,
-    ) -> Result<(Vec<OrderRow>, i64), StoreError> {
-        let total: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM orders WHERE owner = $1 AND status <> 'DELETED'",
-        )
-        .bind(owner)
-        .fetch_one(self.pool())
-        .await?;
-        let sql = format!(
-            "SELECT {ORDER_COLUMNS} FROM orders WHERE owner = $1 AND status <> 'DELETED'
-             ORDER BY creation_date DESC, id DESC LIMIT $2 OFFSET $3"
-        );
-        let rows = sqlx::query_as(AssertSqlSafe(sql))
-            .bind(owner)
-            .bind(limit as i64)
-            .bind(offset as i64)
-            .fetch_all(self.pool())
-            .await?;
-        Ok((rows, total))
-    }
-
-    /// The dataset tasks of several orders (a page of them), in one query per 500 orders.
-    async fn dataset_tasks_of(&self, order_ids: &[i64]) -> Result<Vec<DatasetTaskRow>, StoreError> {
-        let mut tasks = Vec::new();
-        for chunk in order_ids.chunks(500) {
-            let sql = format!(
-                "SELECT id, order_id, dataset_id, dataset_ip_id, dataset_label, open_search_request, objects_count,
-                        files_count, files_size, cursor, expanded
-                 FROM dataset_tasks WHERE order_id IN ({}) ORDER BY order_id, dataset_label, id",
-                self.backend().args(1, chunk.len())
-            );
-            let mut query = sqlx::query_as(AssertSqlSafe(sql));
-            for id in chunk {
-                query = query.bind(*id);
-            }
-            tasks.extend(query.fetch_all(self.pool()).await?);
-        }
-        Ok(tasks)
-    }
-
-    /// Which of these orders wait for their user: a sub-order of theirs has files available and none
-    /// pending.
-    async fn waiting_among(&self, order_ids: &[i64]) -> Result<Vec<i64>, StoreError> {
-        let mut waiting = Vec::new();
-        for chunk in order_ids.chunks(500) {
-            let sql = format!(
-                "SELECT DISTINCT order_id FROM sub_orders
-                 WHERE order_id IN ({}) AND state = 'DONE' AND pending_files = 0 AND available_files > 0",
-                self.backend().args(1, chunk.len())
-            );
-            let mut query = sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql));
-            for id in chunk {
-                query = query.bind(*id);
-            }
-            waiting.extend(query.fetch_all(self.pool()).await?);
-        }
-        Ok(waiting)
-    }
 }
 
 pub async fn order_in(conn: &mut AnyConnection, id: i64) -> Result<Option<OrderRow>, StoreError> {
@@ -287,29 +122,6 @@ pub async fn insert_order(conn: &mut AnyConnection, order: &NewOrder) -> Result<
     .bind(&order.on_success_url)
     .bind(order.basket_id)
     .bind(OrderStatus::Running)
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(id)
-}
-
-pub async fn insert_dataset_task(
-    conn: &mut AnyConnection,
-    order_id: i64,
-    task: &NewDatasetTask,
-) -> Result<i64, StoreError> {
-    let id = sqlx::query_scalar(
-        "INSERT INTO dataset_tasks (order_id, dataset_id, dataset_ip_id, dataset_label, open_search_request,
-                                    objects_count, files_count, files_size)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-    )
-    .bind(order_id)
-    .bind(task.dataset_id)
-    .bind(&task.dataset_ip_id)
-    .bind(&task.dataset_label)
-    .bind(&task.open_search_request)
-    .bind(task.objects_count)
-    .bind(task.files_count)
-    .bind(task.files_size)
     .fetch_one(&mut *conn)
     .await?;
     Ok(id)
@@ -423,26 +235,7 @@ pub async fn set_expanded_counts(
     order_id: i64,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    let per_task: Vec<(i64, i64, i64, i64)> = sqlx::query_as(
-        "SELECT dataset_task_id, COUNT(DISTINCT object_ip_id), COUNT(*), CAST(COALESCE(SUM(size), 0) AS BIGINT)
-         FROM order_files WHERE order_id = $1 GROUP BY dataset_task_id",
-    )
-    .bind(order_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    sqlx::query("UPDATE dataset_tasks SET objects_count = 0, files_count = 0, files_size = 0 WHERE order_id = $1")
-        .bind(order_id)
-        .execute(&mut *conn)
-        .await?;
-    for (task, objects, files, bytes) in per_task {
-        sqlx::query("UPDATE dataset_tasks SET objects_count = $2, files_count = $3, files_size = $4 WHERE id = $1")
-            .bind(task)
-            .bind(objects)
-            .bind(files)
-            .bind(bytes)
-            .execute(&mut *conn)
-            .await?;
-    }
+    tasks::set_counts(conn, order_id).await?;
     let per_state: Vec<(FileState, i64, i64)> = sqlx::query_as(
         "SELECT state, COUNT(*), CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM order_files WHERE order_id = $1 GROUP BY state",
     )
@@ -480,30 +273,5 @@ pub async fn set_expanded_counts(
     .bind(now.millis())
     .execute(&mut *conn)
     .await?;
-    Ok(())
-}
-
-/// Moves a dataset task's expansion cursor from `from` to `to`; false when another worker moved it first.
-pub async fn move_cursor(
-    conn: &mut AnyConnection,
-    task_id: i64,
-    from: i64,
-    to: i64,
-) -> Result<bool, StoreError> {
-    let moved = sqlx::query("UPDATE dataset_tasks SET cursor = $3 WHERE id = $1 AND cursor = $2")
-        .bind(task_id)
-        .bind(from)
-        .bind(to)
-        .execute(&mut *conn)
-        .await?;
-    Ok(moved.rows_affected() == 1)
-}
-
-/// A dataset task's objects are all expanded.
-pub async fn mark_task_expanded(conn: &mut AnyConnection, task_id: i64) -> Result<(), StoreError> {
-    sqlx::query("UPDATE dataset_tasks SET expanded = 1 WHERE id = $1")
-        .bind(task_id)
-        .execute(&mut *conn)
-        .await?;
     Ok(())
 }
