@@ -10,7 +10,7 @@ use crate::domain::query::{QueryError, parse};
 use crate::domain::selection::{Selection, SelectionError, combine, freeze};
 use crate::store::basket::{self as rows, BasketItemRecord};
 use crate::store::catalog::{Counters, summary_in};
-use crate::store::{BasketContent, Conn, StoreError, commit};
+use crate::store::{BasketContent, Conn, DatasetRow, StoreError, SummaryRow, commit};
 use crate::time::Timestamp;
 
 #[derive(Debug, thiserror::Error)]
@@ -58,7 +58,7 @@ pub async fn add_selection(
     let now = state.clock.now();
     let frozen = freeze(&query, now);
     let condition = compiler.compile(&frozen)?;
-    let found: Vec<_> = state
+    let found: Vec<SummaryRow> = state
         .store
         .summary(&condition, &[], true)
         .await?
@@ -73,64 +73,83 @@ pub async fn add_selection(
         );
         return Ok(None);
     }
-    let datasets: HashMap<i64, _> = state
+    let datasets: HashMap<i64, DatasetRow> = state
         .store
         .datasets()
         .await?
         .into_iter()
         .map(|d| (d.id, d))
         .collect();
-    let selection_json = serde_json::to_string(selection).unwrap_or_default();
-
+    let adding = Adding {
+        compiler: &compiler,
+        query: &query,
+        frozen: &frozen,
+        selection: serde_json::to_string(selection).unwrap_or_default(),
+        now,
+    };
     let mut tx = state.store.begin_write().await?;
     let basket_id = rows::lock_basket(&mut tx, state.store.backend(), owner, true, now)
         .await?
         .ok_or_else(|| StoreError::Worker(format!("the basket of {owner} vanished")))?;
     let mut touched = Vec::new();
     for row in found {
-        let Some(dataset) = datasets.get(&row.dataset_id) else {
-            continue;
-        };
-        let selection_id = rows::dataset_selection(
-            &mut tx,
-            basket_id,
-            dataset.id,
-            &dataset.ip_id,
-            &dataset.label,
-        )
-        .await?;
-        let taken: HashSet<Timestamp> = rows::items_of(&mut tx, selection_id)
-            .await?
-            .into_iter()
-            .map(|i| i.date)
-            .collect();
-        // Dates are the items' keys: a collision is moved on by a millisecond.
-        let mut date = now;
-        while taken.contains(&date) {
-            date = Timestamp(date.millis() + 1);
+        if let Some(dataset) = datasets.get(&row.dataset_id) {
+            let selection_id = add_item(&mut tx, &adding, basket_id, dataset, row.counters).await?;
+            touched.push((selection_id, dataset.id));
         }
-        let (request, counters) = if date == now {
-            (frozen.clone(), row.counters)
-        } else {
-            let request = freeze(&query, date);
-            let counters = counters_in(&mut tx, &compiler.compile(&request)?, dataset.id).await?;
-            (request, counters)
-        };
-        let item = BasketItemRecord {
-            basket_dataset_id: selection_id,
-            date,
-            open_search_request: request,
-            request: query.clone(),
-            selection: selection_json.clone(),
-            counters,
-        };
-        rows::insert_item(&mut tx, &item).await?;
-        touched.push((selection_id, dataset.id));
     }
     refresh(&mut tx, &compiler, basket_id, &touched).await?;
     let content = rows::load_basket(&mut tx, basket_id).await?;
     commit(tx).await?;
     Ok(Some(content))
+}
+
+/// One selection being added.
+struct Adding<'a> {
+    compiler: &'a Compiler,
+    query: &'a str,
+    frozen: &'a str,
+    selection: String,
+    now: Timestamp,
+}
+
+/// Adds the selection to a dataset's selection (created when missing), dated now — moved on by a
+/// millisecond while the date is taken, dates being the items' keys. Returns the dataset selection.
+async fn add_item(
+    tx: &mut Conn,
+    adding: &Adding<'_>,
+    basket_id: i64,
+    dataset: &DatasetRow,
+    counters: Counters,
+) -> Result<i64, BasketError> {
+    let selection_id =
+        rows::dataset_selection(tx, basket_id, dataset.id, &dataset.ip_id, &dataset.label).await?;
+    let taken: HashSet<Timestamp> = rows::items_of(tx, selection_id)
+        .await?
+        .into_iter()
+        .map(|i| i.date)
+        .collect();
+    let mut date = adding.now;
+    while taken.contains(&date) {
+        date = Timestamp(date.millis() + 1);
+    }
+    let (request, counters) = if date == adding.now {
+        (adding.frozen.to_owned(), counters)
+    } else {
+        let request = freeze(adding.query, date);
+        let condition = adding.compiler.compile(&request)?;
+        (request, counters_in(tx, &condition, dataset.id).await?)
+    };
+    let item = BasketItemRecord {
+        basket_dataset_id: selection_id,
+        date,
+        open_search_request: request,
+        request: adding.query.to_owned(),
+        selection: adding.selection.clone(),
+        counters,
+    };
+    rows::insert_item(tx, &item).await?;
+    Ok(selection_id)
 }
 
 /// Removes the item selection dated `date` (as the basket shows it) from a dataset selection; the

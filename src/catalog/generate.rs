@@ -162,39 +162,7 @@ fn write_object(
     }
     let mut assets = serde_json::Map::new();
     for k in 0..options.files_per_object {
-        let (key, name, media_type, data_type) = match k {
-            0 => (
-                "data".to_owned(),
-                format!("{id}.dat"),
-                "application/octet-stream",
-                DataType::Rawdata,
-            ),
-            k => {
-                let data_type = [
-                    DataType::QuicklookHd,
-                    DataType::QuicklookMd,
-                    DataType::QuicklookSd,
-                ][(k as usize - 1) % 3];
-                (
-                    format!("quicklook{k}"),
-                    format!("{id}_ql{k}.png"),
-                    "image/png",
-                    data_type,
-                )
-            }
-        };
-        let (md5, crc32) = write_file(&folder.join(&name), options.file_size, random.next_u64())?;
-        let mut asset = json!({
-            "href": format!("../{folder_rel}/{name}"),
-            "type": media_type,
-            "roles": roles(data_type),
-            "file:size": options.file_size,
-            "file:checksum": Checksum::md5(md5).to_multihash(),
-            "regards:crc32": crc32,
-        });
-        if data_type == DataType::QuicklookSd {
-            asset["regards:data_type"] = json!(data_type.as_str());
-        }
+        let (key, asset) = write_asset(options, (&folder, &folder_rel), &id, k, random)?;
         assets.insert(key, asset);
         generated.files += 1;
         generated.bytes += options.file_size;
@@ -221,6 +189,53 @@ fn write_object(
         "assets": assets,
         "links": []
     }))
+}
+
+/// The `k`-th file of object `id`: the data file first, then quicklooks of the three sizes in turn.
+fn asset_kind(id: &str, k: u32) -> (String, String, &'static str, DataType) {
+    if k == 0 {
+        return (
+            "data".to_owned(),
+            format!("{id}.dat"),
+            "application/octet-stream",
+            DataType::Rawdata,
+        );
+    }
+    let data_type = [
+        DataType::QuicklookHd,
+        DataType::QuicklookMd,
+        DataType::QuicklookSd,
+    ][(k as usize - 1) % 3];
+    (
+        format!("quicklook{k}"),
+        format!("{id}_ql{k}.png"),
+        "image/png",
+        data_type,
+    )
+}
+
+/// Writes the `k`-th file of object `id` into its folder; returns its asset key and STAC asset.
+fn write_asset(
+    options: &GenerateOptions,
+    (folder, folder_rel): (&Path, &str),
+    id: &str,
+    k: u32,
+    random: &mut SplitMix,
+) -> std::io::Result<(String, Value)> {
+    let (key, name, media_type, data_type) = asset_kind(id, k);
+    let (md5, crc32) = write_file(&folder.join(&name), options.file_size, random.next_u64())?;
+    let mut asset = json!({
+        "href": format!("../{folder_rel}/{name}"),
+        "type": media_type,
+        "roles": roles(data_type),
+        "file:size": options.file_size,
+        "file:checksum": Checksum::md5(md5).to_multihash(),
+        "regards:crc32": crc32,
+    });
+    if data_type == DataType::QuicklookSd {
+        asset["regards:data_type"] = json!(data_type.as_str());
+    }
+    Ok((key, asset))
 }
 
 fn roles(data_type: DataType) -> Vec<&'static str> {

@@ -57,24 +57,7 @@ impl CatalogCommand {
 
 pub async fn run(command: CatalogCommand, config: Config) -> anyhow::Result<()> {
     match command {
-        CatalogCommand::Import { paths, .. } => {
-            let store =
-                crate::store::connect_with(&config.database.url, config.database.statement_timeout)
-                    .await?;
-            store.migrate().await?;
-            let report =
-                sources::import_paths(store.clone(), &config, &paths, Clock::default().now(), true)
-                    .await?;
-            store.close().await;
-            print_report(&report, &config);
-            if report.rejected > 0 {
-                bail!("{} items could not be imported", report.rejected);
-            }
-            if report.files == 0 && report.outside_roots > 0 {
-                bail!("no file was imported: every local file is outside the storage roots");
-            }
-            Ok(())
-        }
+        CatalogCommand::Import { paths, .. } => import(&paths, &config).await,
         CatalogCommand::Generate {
             out,
             datasets,
@@ -84,11 +67,8 @@ pub async fn run(command: CatalogCommand, config: Config) -> anyhow::Result<()> 
             nearline_share,
             seed,
         } => {
-            if !(0.0..=1.0).contains(&nearline_share) {
-                bail!("--nearline-share must be between 0 and 1");
-            }
             let options = GenerateOptions {
-                out: out.clone(),
+                out,
                 datasets,
                 objects,
                 files_per_object,
@@ -96,30 +76,55 @@ pub async fn run(command: CatalogCommand, config: Config) -> anyhow::Result<()> 
                 nearline_share,
                 seed,
             };
-            let started = Instant::now();
-            let generated = tokio::task::spawn_blocking(move || {
-                generate(&options, |done| {
-                    eprint!("\rgenerated {done} objects");
-                    let _ = std::io::stderr().flush();
-                })
-            })
-            .await??;
-            eprintln!();
-            println!(
-                "generated {} objects ({} nearline), {} files, {} bytes in {} in {:.1} s; \
-                 storage roots: {}/online and {}/nearline",
-                generated.objects,
-                generated.nearline_objects,
-                generated.files,
-                generated.bytes,
-                out.join("stac").display(),
-                started.elapsed().as_secs_f64(),
-                out.display(),
-                out.display()
-            );
-            Ok(())
+            generate_catalog(options).await
         }
     }
+}
+
+async fn import(paths: &[PathBuf], config: &Config) -> anyhow::Result<()> {
+    let store =
+        crate::store::connect_with(&config.database.url, config.database.statement_timeout).await?;
+    store.migrate().await?;
+    let report =
+        sources::import_paths(store.clone(), config, paths, Clock::default().now(), true).await?;
+    store.close().await;
+    print_report(&report, config);
+    if report.rejected > 0 {
+        bail!("{} items could not be imported", report.rejected);
+    }
+    if report.files == 0 && report.outside_roots > 0 {
+        bail!("no file was imported: every local file is outside the storage roots");
+    }
+    Ok(())
+}
+
+async fn generate_catalog(options: GenerateOptions) -> anyhow::Result<()> {
+    if !(0.0..=1.0).contains(&options.nearline_share) {
+        bail!("--nearline-share must be between 0 and 1");
+    }
+    let out = options.out.clone();
+    let started = Instant::now();
+    let generated = tokio::task::spawn_blocking(move || {
+        generate(&options, |done| {
+            eprint!("\rgenerated {done} objects");
+            let _ = std::io::stderr().flush();
+        })
+    })
+    .await??;
+    eprintln!();
+    println!(
+        "generated {} objects ({} nearline), {} files, {} bytes in {} in {:.1} s; \
+         storage roots: {}/online and {}/nearline",
+        generated.objects,
+        generated.nearline_objects,
+        generated.files,
+        generated.bytes,
+        out.join("stac").display(),
+        started.elapsed().as_secs_f64(),
+        out.display(),
+        out.display()
+    );
+    Ok(())
 }
 
 /// The problems on stderr (and how many more there were), the summary line on stdout; when every local

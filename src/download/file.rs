@@ -126,22 +126,7 @@ async fn local(
     let builder = base_headers(file, size)?;
     let range = asked.range(&etag(file, size));
     let (status, part) = match parse_range(range, size) {
-        RangeRequest::Unsatisfiable => {
-            let body = serde_json::to_vec(&crate::error::ErrorBody {
-                messages: vec![format!(
-                    "The range {} is outside the file ({size} bytes)",
-                    range.unwrap_or("")
-                )],
-            })
-            .map_err(|e| AppError::Internal(e.into()))?;
-            return Response::builder()
-                .status(StatusCode::RANGE_NOT_SATISFIABLE)
-                .header(header::CONTENT_RANGE, format!("bytes */{size}"))
-                .header(header::ACCEPT_RANGES, "bytes")
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from(body))
-                .map_err(|e| AppError::Internal(e.into()));
-        }
+        RangeRequest::Unsatisfiable => return unsatisfiable(range.unwrap_or(""), size),
         RangeRequest::Whole => (
             StatusCode::OK,
             ByteRange {
@@ -168,6 +153,23 @@ async fn local(
         );
     }
     builder.body(body).map_err(|e| AppError::Internal(e.into()))
+}
+
+/// 416: the range asked is outside the file (`Content-Range: bytes */<size>`), with the error body.
+fn unsatisfiable(range: &str, size: u64) -> Result<Response, AppError> {
+    let body = serde_json::to_vec(&crate::error::ErrorBody {
+        messages: vec![format!(
+            "The range {range} is outside the file ({size} bytes)"
+        )],
+    })
+    .map_err(|e| AppError::Internal(e.into()))?;
+    Response::builder()
+        .status(StatusCode::RANGE_NOT_SATISFIABLE)
+        .header(header::CONTENT_RANGE, format!("bytes */{size}"))
+        .header(header::ACCEPT_RANGES, "bytes")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body))
+        .map_err(|e| AppError::Internal(e.into()))
 }
 
 /// The body of a range: what the client received of it counts as sent.

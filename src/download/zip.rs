@@ -32,6 +32,18 @@ const ZIP64_FROM: u64 = 4 * 1024 * 1024 * 1024;
 struct Written {
     sent: Vec<i64>,
     failed: Vec<(i64, String)>,
+    /// The lines of NOTICE.txt.
+    notice: Vec<String>,
+}
+
+impl Written {
+    fn fail(&mut self, file: &OrderFileRow, reason: String) {
+        self.notice.push(format!(
+            "Failed to download file ({}): {reason}.",
+            file.filename
+        ));
+        self.failed.push((file.id, reason));
+    }
 }
 
 pub async fn respond(
@@ -126,7 +138,6 @@ fn write_zip<W: Write>(
     let mut zip = zip::ZipWriter::new_stream(out);
     let mut written = Written::default();
     let mut names = HashSet::new();
-    let mut notice = Vec::new();
     let mut after = 0i64;
     let mut page: VecDeque<OrderFileRow> = VecDeque::new();
     loop {
@@ -142,52 +153,46 @@ fn write_zip<W: Write>(
             Ok(source) => open(state, handle, &source),
             Err(error) => Err(error.to_string()),
         };
-        let mut reader = match opened {
-            Ok(reader) => reader,
-            Err(reason) => {
-                notice.push(format!(
-                    "Failed to download file ({}): {reason}.",
-                    file.filename
-                ));
-                written.failed.push((file.id, reason));
-                continue;
-            }
-        };
-        let size = file.size.unwrap_or(0).max(0) as u64;
-        let options = SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Stored)
-            .large_file(size >= ZIP64_FROM);
-        zip.start_file(unique_name(&mut names, &file.filename), options)?;
-        match copy(&mut reader, &mut zip) {
-            Ok(copied) if copied == size || file.size.is_none() => written.sent.push(file.id),
-            Ok(copied) => {
-                let reason =
-                    format!("Cannot completely download data file, only {copied}/{size} bytes");
-                notice.push(format!(
-                    "Failed to download file ({}): {reason}.",
-                    file.filename
-                ));
-                written.failed.push((file.id, reason));
-            }
-            Err(CopyError::Read(reason)) => {
-                notice.push(format!(
-                    "Failed to download file ({}): {reason}.",
-                    file.filename
-                ));
-                written.failed.push((file.id, reason));
-            }
-            Err(CopyError::Write(error)) => return Err(error.into()),
+        match opened {
+            Ok(mut reader) => add_entry(&mut zip, &mut names, &file, &mut reader, &mut written)?,
+            Err(reason) => written.fail(&file, reason),
         }
     }
-    if !notice.is_empty() {
+    if !written.notice.is_empty() {
         let options =
             SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
         zip.start_file(unique_name(&mut names, "NOTICE.txt"), options)?;
-        zip.write_all(notice.join("\n").as_bytes())?;
+        zip.write_all(written.notice.join("\n").as_bytes())?;
         zip.write_all(b"\n")?;
     }
     zip.finish()?.flush()?;
     Ok(written)
+}
+
+/// Writes one file as an entry; a file that cannot be read whole goes to NOTICE.txt. Only a failure to
+/// write (the client gone) stops the zip.
+fn add_entry<W: Write>(
+    zip: &mut zip::ZipWriter<zip::write::StreamWriter<W>>,
+    names: &mut HashSet<String>,
+    file: &OrderFileRow,
+    reader: &mut dyn Read,
+    written: &mut Written,
+) -> anyhow::Result<()> {
+    let size = file.size.unwrap_or(0).max(0) as u64;
+    let options = SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Stored)
+        .large_file(size >= ZIP64_FROM);
+    zip.start_file(unique_name(names, &file.filename), options)?;
+    match copy(reader, zip) {
+        Ok(copied) if copied == size || file.size.is_none() => written.sent.push(file.id),
+        Ok(copied) => written.fail(
+            file,
+            format!("Cannot completely download data file, only {copied}/{size} bytes"),
+        ),
+        Err(CopyError::Read(reason)) => written.fail(file, reason),
+        Err(CopyError::Write(error)) => return Err(error.into()),
+    }
+    Ok(())
 }
 
 async fn next_page(

@@ -13,7 +13,9 @@ use axum::response::{IntoResponse, Response};
 use subtle::ConstantTimeEq;
 
 use crate::app::AppState;
-use crate::domain::order::OrderStatus;
+use strum::IntoEnumIterator;
+
+use crate::domain::order::{OrderStatus, SubOrderState};
 use crate::error::{AppError, ErrorBody};
 use crate::store::{JobCount, NamedCount, StoreError};
 
@@ -126,6 +128,21 @@ fn gauge(out: &mut String, name: &str, help: &str, label: &str, samples: &[(Stri
 }
 
 async fn database_gauges(state: &AppState, out: &mut String) -> Result<(), StoreError> {
+    job_gauges(state, out).await?;
+    order_gauges(state, out).await?;
+    cache_gauges(state, out).await
+}
+
+/// The value of `name` among counts (0 when absent).
+fn value(counts: &[NamedCount], name: &str) -> f64 {
+    counts
+        .iter()
+        .find(|c| c.name == name)
+        .map_or(0.0, |c| c.value as f64)
+}
+
+/// Jobs queued, running and failed, and the age of the oldest due, by kind.
+async fn job_gauges(state: &AppState, out: &mut String) -> Result<(), StoreError> {
     let jobs = state.store.job_counts(state.clock.now()).await?;
     let per_kind = |f: fn(&JobCount) -> i64| -> Vec<(String, f64)> {
         crate::workers::KINDS
@@ -168,13 +185,11 @@ async fn database_gauges(state: &AppState, out: &mut String) -> Result<(), Store
         "kind",
         &age,
     );
+    Ok(())
+}
 
-    let value = |counts: &[NamedCount], name: &str| {
-        counts
-            .iter()
-            .find(|c| c.name == name)
-            .map_or(0.0, |c| c.value as f64)
-    };
+/// Orders by status, sub-orders by state.
+async fn order_gauges(state: &AppState, out: &mut String) -> Result<(), StoreError> {
     let orders = state.store.orders_by_status().await?;
     let samples: Vec<(String, f64)> = OrderStatus::ALL
         .iter()
@@ -183,14 +198,19 @@ async fn database_gauges(state: &AppState, out: &mut String) -> Result<(), Store
     gauge(out, "orders", "Orders by status", "status", &samples);
 
     let sub_orders = state.store.sub_orders_by_state().await?;
-    let samples: Vec<(String, f64)> = ["OPEN", "WAITING", "RUNNING", "DONE"]
-        .iter()
-        .map(|sub_state| ((*sub_state).to_owned(), value(&sub_orders, sub_state)))
+    let samples: Vec<(String, f64)> = SubOrderState::iter()
+        .map(|sub_state| {
+            (
+                sub_state.to_string(),
+                value(&sub_orders, sub_state.as_str()),
+            )
+        })
         .collect();
     gauge(
         out,
         "sub_orders",
-        "Sub-orders by state: OPEN (being filled), WAITING (for a slot), RUNNING (being staged), DONE",
+        "Sub-orders by state: OPEN (being filled), WAITING (for a slot), RUNNING (being staged), DONE, \
+         CANCELLED",
         "state",
         &samples,
     );
@@ -199,9 +219,16 @@ async fn database_gauges(state: &AppState, out: &mut String) -> Result<(), Store
         "sub_orders_in_progress",
         "Sub-orders being staged",
         "",
-        &[(String::new(), value(&sub_orders, "RUNNING"))],
+        &[(
+            String::new(),
+            value(&sub_orders, SubOrderState::Running.as_str()),
+        )],
     );
+    Ok(())
+}
 
+/// Nearline cache bytes used and capacity, by storage.
+async fn cache_gauges(state: &AppState, out: &mut String) -> Result<(), StoreError> {
     let cache = state.store.cache_bytes_by_storage().await?;
     let nearline: Vec<_> = state
         .storages

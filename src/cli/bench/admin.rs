@@ -37,30 +37,7 @@ async fn bench_backend(
     println!("\n== {}", database.label);
     let mut config = Config::with_data_dir(root)?;
     config.database.url = database.url.clone();
-    let store = crate::store::connect(&database.url).await?;
-    store.migrate().await?;
-    let started = Instant::now();
-    crate::store::bench::insert_done_orders(store.pool(), orders).await?;
-    println!(
-        "{orders} orders (two dataset tasks each) inserted in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
-
-    // The baselines: the same rows, read by the bench in one statement.
-    let csv_rows = median(repeat, || async {
-        let rows = crate::store::bench::read_csv_rows(store.pool()).await?;
-        anyhow::ensure!(rows as u64 == orders, "{rows} rows");
-        Ok(())
-    })
-    .await?;
-    let page_rows = median(repeat, || async {
-        let rows = crate::store::bench::read_order_page(store.pool()).await?;
-        anyhow::ensure!(rows > 0, "no rows");
-        Ok(())
-    })
-    .await?;
-    store.close().await;
-
+    let (csv_rows, page_rows) = baselines(&database.url, orders, repeat).await?;
     let server = Serve::start(root, &config, &[]).await?;
     let secret = crate::auth::load_or_create_secret(&config)?;
     let keys = crate::auth::TokenKeys::new(&secret, &config.auth.tenant);
@@ -70,44 +47,11 @@ async fn bench_backend(
         Duration::from_secs(3600),
         crate::time::Clock::default().now(),
     );
-    let client = reqwest::Client::new();
     let idle_kb = server.memory_kb("VmRSS").context("no VmRSS (Linux only)")?;
-    let lines = std::cell::Cell::new(0);
-    let csv = median(repeat, || async {
-        let response = client
-            .post(format!("{}/orders/csv", server.address))
-            .bearer_auth(&token)
-            .send()
-            .await?;
-        anyhow::ensure!(response.status().is_success(), "CSV: {}", response.status());
-        let mut body = response.bytes_stream();
-        let mut count = 0;
-        while let Some(chunk) = body.next().await {
-            count += chunk?.iter().filter(|b| **b == b'\n').count();
-        }
-        lines.set(count);
-        Ok(())
-    })
-    .await?;
+    let (csv, lines) = time_csv(&server, &token, repeat).await?;
     let peak_kb = server.memory_kb("VmHWM").context("no VmHWM")?;
-    let page = median(repeat, || async {
-        let response = client
-            .post(format!("{}/orders/search?size=1000", server.address))
-            .bearer_auth(&token)
-            .send()
-            .await?;
-        anyhow::ensure!(
-            response.status().is_success(),
-            "search: {}",
-            response.status()
-        );
-        response.bytes().await?;
-        Ok(())
-    })
-    .await?;
+    let page = time_search_page(&server, &token, repeat).await?;
     server.stop().await?;
-
-    let lines = lines.get();
     anyhow::ensure!(lines as u64 == orders + 1, "the CSV has {lines} lines");
     println!(
         "CSV of {orders} orders: {:.2} s = {:.1}x one SELECT of the same rows ({:.2} s); server RSS idle {} MiB, \
@@ -126,4 +70,73 @@ async fn bench_backend(
         page_rows.as_secs_f64() * 1000.0
     );
     Ok(())
+}
+
+/// Inserts the orders, then times the baselines: the same rows read by one statement (CSV, page).
+async fn baselines(url: &str, orders: u64, repeat: u32) -> anyhow::Result<(Duration, Duration)> {
+    let store = crate::store::connect(url).await?;
+    store.migrate().await?;
+    let started = Instant::now();
+    crate::store::bench::insert_done_orders(store.pool(), orders).await?;
+    println!(
+        "{orders} orders (two dataset tasks each) inserted in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let csv_rows = median(repeat, || async {
+        let rows = crate::store::bench::read_csv_rows(store.pool()).await?;
+        anyhow::ensure!(rows as u64 == orders, "{rows} rows");
+        Ok(())
+    })
+    .await?;
+    let page_rows = median(repeat, || async {
+        let rows = crate::store::bench::read_order_page(store.pool()).await?;
+        anyhow::ensure!(rows > 0, "no rows");
+        Ok(())
+    })
+    .await?;
+    store.close().await;
+    Ok((csv_rows, page_rows))
+}
+
+/// The whole CSV of every order, streamed: its time and how many lines it had.
+async fn time_csv(server: &Serve, token: &str, repeat: u32) -> anyhow::Result<(Duration, usize)> {
+    let client = reqwest::Client::new();
+    let lines = std::cell::Cell::new(0);
+    let csv = median(repeat, || async {
+        let response = client
+            .post(format!("{}/orders/csv", server.address))
+            .bearer_auth(token)
+            .send()
+            .await?;
+        anyhow::ensure!(response.status().is_success(), "CSV: {}", response.status());
+        let mut body = response.bytes_stream();
+        let mut count = 0;
+        while let Some(chunk) = body.next().await {
+            count += chunk?.iter().filter(|b| **b == b'\n').count();
+        }
+        lines.set(count);
+        Ok(())
+    })
+    .await?;
+    Ok((csv, lines.get()))
+}
+
+/// A search page of 1000 orders.
+async fn time_search_page(server: &Serve, token: &str, repeat: u32) -> anyhow::Result<Duration> {
+    let client = reqwest::Client::new();
+    median(repeat, || async {
+        let response = client
+            .post(format!("{}/orders/search?size=1000", server.address))
+            .bearer_auth(token)
+            .send()
+            .await?;
+        anyhow::ensure!(
+            response.status().is_success(),
+            "search: {}",
+            response.status()
+        );
+        response.bytes().await?;
+        Ok(())
+    })
+    .await
 }

@@ -7,6 +7,7 @@
 //! objects, each against the catalog summary of the same query.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::basket;
@@ -14,6 +15,7 @@ use crate::catalog::generate::GenerateOptions;
 use crate::catalog::search;
 use crate::config::{Config, StorageConfig, StorageKind};
 use crate::domain::selection::{SeedSelection, Selection};
+use crate::store::Store;
 use crate::time::Clock;
 
 pub async fn run(
@@ -67,23 +69,7 @@ async fn bench_backend(
     println!("\n== {label}");
     let store = crate::store::connect(url).await?;
     store.migrate().await?;
-    let mut config = Config::with_data_dir(work_dir)?;
-    config.database.url = url.to_owned();
-    config.storages = [
-        ("online", StorageKind::Online),
-        ("nearline", StorageKind::Nearline),
-    ]
-    .into_iter()
-    .map(|(name, kind)| StorageConfig {
-        name: name.into(),
-        kind,
-        root: catalog.join(name),
-        cache_dir: Some(work_dir.join("cache")),
-        cache_bytes: 1 << 30,
-        restore_parallelism: 1,
-    })
-    .collect();
-
+    let config = bench_config(url, work_dir, catalog)?;
     let started = Instant::now();
     let report = crate::catalog::sources::import_paths(
         store.clone(),
@@ -99,7 +85,6 @@ async fn bench_backend(
         report.summary_line(),
         (report.imported + report.updated) as f64 / seconds
     );
-
     let now = Clock::default().now();
     let queries = [
         ("~all", format!("creationDate:[* TO {}]", now.to_iso())),
@@ -122,67 +107,85 @@ async fn bench_backend(
         "ratio"
     );
     for (name, q) in queries {
-        let condition = search::condition(store.as_ref(), &q).await?;
-        let matches = store.count_objects(&condition, None).await?;
-        let count = super::median(repeat, || {
-            let (store, condition) = (store.clone(), condition.clone());
-            async move {
-                store
-                    .count_objects(&condition, None)
-                    .await
-                    .map(drop)
-                    .map_err(Into::into)
-            }
-        })
-        .await?;
-        let summary = super::median(repeat, || {
-            let (store, condition) = (store.clone(), condition.clone());
-            async move {
-                search::summary_of(store.as_ref(), &condition, None)
-                    .await
-                    .map(drop)
-                    .map_err(Into::into)
-            }
-        })
-        .await?;
-        // The same aggregate over the object rows, as for queries that read more than datasets and dates.
-        let scan = super::median(repeat, || {
-            let (store, condition) = (store.clone(), condition.clone());
-            async move {
-                store
-                    .summary(&condition, &[], false)
-                    .await
-                    .map(drop)
-                    .map_err(Into::into)
-            }
-        })
-        .await?;
-        let first_page = super::median(repeat, || {
-            let (store, q) = (store.clone(), q.clone());
-            async move {
-                search::search(store.as_ref(), &q, 0, 20)
-                    .await
-                    .map(drop)
-                    .map_err(Into::into)
-            }
-        })
-        .await?;
-        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-        let ratio = |d: Duration| ms(d) / ms(count).max(0.001);
-        println!(
-            "{name:<9} {matches:>9} {:>11.2} {:>11.2} {:>6.2}x {:>11.2} {:>6.2}x {:>11.2} {:>6.2}x",
-            ms(count),
-            ms(summary),
-            ratio(summary),
-            ms(scan),
-            ratio(scan),
-            ms(first_page),
-            ratio(first_page)
-        );
+        bench_query(&store, name, &q, repeat).await?;
     }
     bench_basket(&config, repeat).await?;
     store.close().await;
     Ok(())
+}
+
+/// The configuration of a run: its database, its two storages on the generated catalog.
+fn bench_config(url: &str, work_dir: &Path, catalog: &Path) -> anyhow::Result<Config> {
+    let mut config = Config::with_data_dir(work_dir)?;
+    config.database.url = url.to_owned();
+    config.storages = [
+        ("online", StorageKind::Online),
+        ("nearline", StorageKind::Nearline),
+    ]
+    .into_iter()
+    .map(|(name, kind)| StorageConfig {
+        name: name.into(),
+        kind,
+        root: catalog.join(name),
+        cache_dir: Some(work_dir.join("cache")),
+        cache_bytes: 1 << 30,
+        restore_parallelism: 1,
+    })
+    .collect();
+    Ok(config)
+}
+
+/// One line of the table: a query's count, summary, scan and first page, against the count.
+async fn bench_query(
+    store: &Arc<dyn Store>,
+    name: &str,
+    q: &str,
+    repeat: u32,
+) -> anyhow::Result<()> {
+    let condition = search::condition(store.as_ref(), q).await?;
+    let matches = store.count_objects(&condition, None).await?;
+    let timed = |what: Measured| {
+        let (store, condition, q) = (store.clone(), condition.clone(), q.to_owned());
+        async move {
+            match what {
+                Measured::Count => store.count_objects(&condition, None).await.map(drop)?,
+                Measured::Summary => search::summary_of(store.as_ref(), &condition, None)
+                    .await
+                    .map(drop)?,
+                // The same aggregate over the object rows, as for queries that read more than
+                // datasets and dates.
+                Measured::Scan => store.summary(&condition, &[], false).await.map(drop)?,
+                Measured::FirstPage => search::search(store.as_ref(), &q, 0, 20).await.map(drop)?,
+            }
+            Ok(())
+        }
+    };
+    let count = super::median(repeat, || timed(Measured::Count)).await?;
+    let summary = super::median(repeat, || timed(Measured::Summary)).await?;
+    let scan = super::median(repeat, || timed(Measured::Scan)).await?;
+    let first_page = super::median(repeat, || timed(Measured::FirstPage)).await?;
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let ratio = |d: Duration| ms(d) / ms(count).max(0.001);
+    println!(
+        "{name:<9} {matches:>9} {:>11.2} {:>11.2} {:>6.2}x {:>11.2} {:>6.2}x {:>11.2} {:>6.2}x",
+        ms(count),
+        ms(summary),
+        ratio(summary),
+        ms(scan),
+        ratio(scan),
+        ms(first_page),
+        ratio(first_page)
+    );
+    Ok(())
+}
+
+/// What a line of the table times.
+#[derive(Clone, Copy)]
+enum Measured {
+    Count,
+    Summary,
+    Scan,
+    FirstPage,
 }
 
 /// Two basket adds of the same selection (the second makes a second dated item in every dataset

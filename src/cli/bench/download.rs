@@ -34,11 +34,30 @@ pub async fn run(files: u64, file_mib: u64, work_dir: PathBuf, repeat: u32) -> a
     let database = fresh_databases(&root, None).await?.remove(0);
     let mut config = Config::with_data_dir(&root)?;
     config.database.url = database.url.clone();
-    let store = crate::store::connect(&database.url).await?;
+    let (paths, total) = import_and_warm(&root, &config).await?;
+    let baseline = Baseline::start(&root, &paths).await?;
+    let server = Serve::start(
+        &root,
+        &config,
+        &[(
+            "REGARDS_ORDER__ORDERS__MAX_RUNNING_SUBORDERS_PER_USER",
+            "1000",
+        )],
+    )
+    .await?;
+    let result = measure(&server, &baseline, &paths, total, repeat).await;
+    server.stop().await?;
+    baseline.stop().await?;
+    result
+}
+
+/// Imports the generated catalog; returns its files and their total size, read once into the page cache.
+async fn import_and_warm(root: &Path, config: &Config) -> anyhow::Result<(Vec<PathBuf>, u64)> {
+    let store = crate::store::connect(&config.database.url).await?;
     store.migrate().await?;
     let report = crate::catalog::sources::import_paths(
         store.clone(),
-        &config,
+        config,
         &[root.join("archive/stac")],
         Clock::default().now(),
         true,
@@ -63,21 +82,7 @@ pub async fn run(files: u64, file_mib: u64, work_dir: PathBuf, repeat: u32) -> a
         paths.len(),
         gib(total)
     );
-
-    let baseline = Baseline::start(&root, &paths).await?;
-    let server = Serve::start(
-        &root,
-        &config,
-        &[(
-            "REGARDS_ORDER__ORDERS__MAX_RUNNING_SUBORDERS_PER_USER",
-            "1000",
-        )],
-    )
-    .await?;
-    let result = measure(&server, &baseline, &paths, total, repeat).await;
-    server.stop().await?;
-    baseline.stop().await?;
-    result
+    Ok((paths, total))
 }
 
 async fn measure(
@@ -87,45 +92,13 @@ async fn measure(
     total: u64,
     repeat: u32,
 ) -> anyhow::Result<()> {
-    let auth = format!("Authorization: Bearer {}", server.token);
     let mut best = Best::default();
     let mut idle_kb = u64::MAX;
     for run in 0..repeat.max(1) {
         let (order, _) = server.order_all().await?;
-        let file_urls = file_urls(server, order).await?;
-        if file_urls.len() != paths.len() {
-            bail!(
-                "the order has {} files, the catalog {}",
-                file_urls.len(),
-                paths.len()
-            );
-        }
         idle_kb = idle_kb.min(server.memory_kb("VmRSS").context("no VmRSS (Linux only)")?);
-
-        let sendfile_all = curl(&format!("{}/all", baseline.address), None)?;
-        let zip = curl(
-            &format!("{}/user/orders/{order}/download", server.address),
-            Some(&auth),
-        )?;
-        if zip.bytes < total {
-            bail!(
-                "the zip holds {} bytes, less than the {total} bytes of its files",
-                zip.bytes
-            );
-        }
-        let mut sendfile_each = Fetched::default();
-        let mut ours_each = Fetched::default();
-        for (n, url) in file_urls.iter().enumerate() {
-            sendfile_each.add(curl(&format!("{}/{n}", baseline.address), None)?);
-            ours_each.add(curl(url, Some(&auth))?);
-        }
-        if ours_each.bytes != total || sendfile_each.bytes != total {
-            bail!(
-                "single files: {} bytes from the service, {} from sendfile, {total} expected",
-                ours_each.bytes,
-                sendfile_each.bytes
-            );
-        }
+        let [zip, sendfile_all, ours_each, sendfile_each] =
+            measure_run(server, baseline, order, paths.len(), total).await?;
         println!(
             "run {}: zip {:.0} MiB/s vs sendfile {:.0} MiB/s; files {:.0} MiB/s vs sendfile {:.0} MiB/s",
             run + 1,
@@ -157,6 +130,50 @@ async fn measure(
         gib(total)
     );
     Ok(())
+}
+
+/// One run: the zip and every file from the service and from the sendfile baseline, checked whole.
+/// Returns (zip, sendfile of all, the service's files, sendfile's files).
+async fn measure_run(
+    server: &Serve,
+    baseline: &Baseline,
+    order: i64,
+    files: usize,
+    total: u64,
+) -> anyhow::Result<[Fetched; 4]> {
+    let auth = format!("Authorization: Bearer {}", server.token);
+    let file_urls = file_urls(server, order).await?;
+    if file_urls.len() != files {
+        bail!(
+            "the order has {} files, the catalog {files}",
+            file_urls.len()
+        );
+    }
+    let sendfile_all = curl(&format!("{}/all", baseline.address), None)?;
+    let zip = curl(
+        &format!("{}/user/orders/{order}/download", server.address),
+        Some(&auth),
+    )?;
+    if zip.bytes < total {
+        bail!(
+            "the zip holds {} bytes, less than the {total} bytes of its files",
+            zip.bytes
+        );
+    }
+    let mut sendfile_each = Fetched::default();
+    let mut ours_each = Fetched::default();
+    for (n, url) in file_urls.iter().enumerate() {
+        sendfile_each.add(curl(&format!("{}/{n}", baseline.address), None)?);
+        ours_each.add(curl(url, Some(&auth))?);
+    }
+    if ours_each.bytes != total || sendfile_each.bytes != total {
+        bail!(
+            "single files: {} bytes from the service, {} from sendfile, {total} expected",
+            ours_each.bytes,
+            sendfile_each.bytes
+        );
+    }
+    Ok([zip, sendfile_all, ours_each, sendfile_each])
 }
 
 fn gib(bytes: u64) -> f64 {

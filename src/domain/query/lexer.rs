@@ -60,73 +60,60 @@ pub fn tokenize(input: &str) -> Result<Vec<Token>, QueryError> {
     let mut tokens = Vec::new();
     let mut i = 0;
     while i < chars.len() {
-        let c = chars[i];
-        let start = i;
-        let single = |tok| Token {
-            tok,
-            start,
-            end: start + 1,
-        };
-        match c {
-            c if c.is_whitespace() => i += 1,
-            '(' | ')' | '[' | ']' | '{' | '}' | ':' | '^' | '~' | '/' => {
-                tokens.push(single(match c {
-                    '(' => Tok::LParen,
-                    ')' => Tok::RParen,
-                    '[' => Tok::LBracket,
-                    ']' => Tok::RBracket,
-                    '{' => Tok::LBrace,
-                    '}' => Tok::RBrace,
-                    ':' => Tok::Colon,
-                    other => Tok::Unsupported(other),
-                }));
-                i += 1;
-            }
-            '+' | '-' | '!' => {
-                tokens.push(single(match c {
-                    '+' => Tok::Plus,
-                    '-' => Tok::Minus,
-                    _ => Tok::Bang,
-                }));
-                i += 1;
-            }
-            '&' | '|' if chars.get(i + 1) == Some(&c) => {
-                let tok = if c == '&' { Tok::And } else { Tok::Or };
-                tokens.push(Token {
-                    tok,
-                    start,
-                    end: start + 2,
-                });
-                i += 2;
-            }
-            '"' => {
-                let (text, next) = phrase(&chars, i)?;
-                tokens.push(Token {
-                    tok: Tok::Phrase(text),
-                    start,
-                    end: next,
-                });
-                i = next;
-            }
-            _ => {
-                let (pieces, next) = term(&chars, i)?;
-                let raw: String = chars[start..next].iter().collect();
-                let tok = match raw.as_str() {
-                    "AND" => Tok::And,
-                    "OR" => Tok::Or,
-                    "NOT" => Tok::Not,
-                    _ => Tok::Term(pieces),
-                };
-                tokens.push(Token {
-                    tok,
-                    start,
-                    end: next,
-                });
-                i = next;
-            }
+        if chars[i].is_whitespace() {
+            i += 1;
+            continue;
         }
+        let (tok, next) = match (punctuation(chars[i]), chars[i]) {
+            (Some(tok), _) => (tok, i + 1),
+            (None, c @ ('&' | '|')) if chars.get(i + 1) == Some(&c) => {
+                (if c == '&' { Tok::And } else { Tok::Or }, i + 2)
+            }
+            (None, '"') => {
+                let (text, next) = phrase(&chars, i)?;
+                (Tok::Phrase(text), next)
+            }
+            (None, _) => word(&chars, i)?,
+        };
+        tokens.push(Token {
+            tok,
+            start: i,
+            end: next,
+        });
+        i = next;
     }
     Ok(tokens)
+}
+
+/// The token of a character standing alone (brackets, `:`, the prefix operators, what we do not support).
+fn punctuation(c: char) -> Option<Tok> {
+    Some(match c {
+        '(' => Tok::LParen,
+        ')' => Tok::RParen,
+        '[' => Tok::LBracket,
+        ']' => Tok::RBracket,
+        '{' => Tok::LBrace,
+        '}' => Tok::RBrace,
+        ':' => Tok::Colon,
+        '+' => Tok::Plus,
+        '-' => Tok::Minus,
+        '!' => Tok::Bang,
+        '^' | '~' | '/' => Tok::Unsupported(c),
+        _ => return None,
+    })
+}
+
+/// A term, or the operator words `AND`, `OR`, `NOT`.
+fn word(chars: &[char], start: usize) -> Result<(Tok, usize), QueryError> {
+    let (pieces, next) = term(chars, start)?;
+    let raw: String = chars[start..next].iter().collect();
+    let tok = match raw.as_str() {
+        "AND" => Tok::And,
+        "OR" => Tok::Or,
+        "NOT" => Tok::Not,
+        _ => Tok::Term(pieces),
+    };
+    Ok((tok, next))
 }
 
 /// Reads a term from `start`; `+`, `-` and `!` are ordinary characters inside a term.
