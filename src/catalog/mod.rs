@@ -4,6 +4,7 @@ pub mod assets;
 pub mod generate;
 pub mod ids;
 pub mod import;
+mod report;
 pub mod search;
 pub mod sources;
 pub mod stac;
