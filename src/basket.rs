@@ -1,5 +1,5 @@
 //! The basket: one per user, a selection per dataset, made of dated item selections frozen at their date
-//! (DESIGN §2, reference §3.4). Every change runs in one write transaction holding the basket's lock, so
+//! (docs/decisions.md, "Basket selections"). Every change runs in one write transaction holding the basket's lock, so
 //! two adds racing for one user both land, with distinct dates.
 
 use std::collections::{BTreeMap, HashMap, HashSet};

@@ -37,7 +37,7 @@ mod tests {
             object_ip_id("PROJECT", "s2", "a"),
             object_ip_id("PROJECT", "s1", "a")
         );
-        // UUID v5 of the URL namespace, as DESIGN §3 fixes it.
+        // UUID v5 of the URL namespace, as docs/decisions.md ("Identifiers") fixes it.
         assert_eq!(
             dataset_ip_id("T", "x"),
             format!(

@@ -1,4 +1,4 @@
-//! The command line (DESIGN §10; scripts and tests depend on it).
+//! The command line (docs/decisions.md; scripts and tests depend on it).
 
 mod bench;
 mod catalog;

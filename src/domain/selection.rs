@@ -1,5 +1,5 @@
 //! What a basket selection asks for, as one query string, and how the basket freezes and combines the
-//! strings (REGARDS seed flow, reference §3.4; DESIGN §2).
+//! strings (docs/decisions.md, "Basket selections").
 
 use serde::{Deserialize, Serialize};
 
@@ -51,7 +51,7 @@ pub enum Selection {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SelectionError {
-    /// The seed's message, typo kept (DESIGN §2).
+    /// The seed's message, typo kept (docs/decisions.md).
     #[error("If opensearch request is null, at least on IP_ID must be provided")]
     Empty,
     #[error("Engine type may not be empty")]

@@ -1,6 +1,6 @@
 //! Orders of every user, for operators (EXPLOIT and above): the seed's `GET /orders?user=` (JSON, or CSV
 //! when `Accept: text/csv`), and current REGARDS' `POST /orders/search` and `POST /orders/csv` with the
-//! filter body of reference §8.
+//! filter body of docs/decisions.md ("Admin search filter body").
 
 use std::sync::Arc;
 

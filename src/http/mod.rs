@@ -1,4 +1,4 @@
-//! The HTTP layer: one module per resource, each with its routes; the conventions of DESIGN §2 (error
+//! The HTTP layer: one module per resource, each with its routes; the conventions of docs/decisions.md (error
 //! envelope, resources and pages, dates, JSON rejections, repeated slashes) live here once.
 
 mod admin;

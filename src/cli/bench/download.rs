@@ -14,7 +14,7 @@ use crate::catalog::generate::GenerateOptions;
 use crate::config::Config;
 use crate::time::Clock;
 
-/// The baseline server (a copy of `shared/bench/sendfile_server.py`), written to the work dir.
+/// The baseline server (kernel sendfile over loopback: `sendfile_server.py` beside this file), written to the work dir.
 const SENDFILE_SERVER: &str = include_str!("sendfile_server.py");
 
 pub async fn run(files: u64, file_mib: u64, work_dir: PathBuf, repeat: u32) -> anyhow::Result<()> {

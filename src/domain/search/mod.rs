@@ -1,4 +1,4 @@
-//! The admin search of orders (reference §8): the filter body of `POST /orders/search` and `/orders/csv`,
+//! The admin search of orders (docs/decisions.md, "Admin search filter body"): the filter body of `POST /orders/search` and `/orders/csv`,
 //! the seed's `?user=`, and `sort=field,dir`; checked here into an [`OrderFilter`] the store turns into SQL.
 
 use serde::Deserialize;
