@@ -1,6 +1,7 @@
 //! Migrations on a database that already holds data (the tests otherwise start from empty ones).
 
 use regards_order::store;
+use sqlx::AnyPool;
 
 /// 0006 rebuilds the SQLite `orders` table (a nullable expiration date): rows, ids, children and foreign
 /// keys survive, and ids keep growing from the old sequence.
@@ -12,6 +13,51 @@ async fn the_orders_rebuild_keeps_orders_their_children_and_their_ids() {
     let migrator = sqlx::migrate!("./migrations/sqlite");
     migrator.run_to(5, store.pool()).await.unwrap();
     let pool = store.pool();
+    three_orders_with_a_task_each_the_last_removed(pool).await;
+
+    store.migrate().await.unwrap();
+
+    let orders: Vec<(i64, String, Option<i64>)> =
+        sqlx::query_as("SELECT id, label, expiration_date FROM orders ORDER BY id")
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        orders,
+        [
+            (1, "kept".into(), Some(20)),
+            (2, "removed".into(), Some(20))
+        ]
+    );
+    assert_eq!(
+        task_orders(pool).await,
+        [1, 2],
+        "the children of the rebuilt table are all there"
+    );
+    let new_id: i64 = sqlx::query_scalar(
+        "INSERT INTO orders (owner, label, creation_date, expiration_date, status, status_date)
+         VALUES ('a@b.c', 'never expires', 30, NULL, 'RUNNING', 30) RETURNING id",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(new_id, 4, "ids are not reused");
+    // Foreign keys hold again: removing an order removes its tasks.
+    sqlx::query("DELETE FROM orders WHERE id = 1")
+        .execute(pool)
+        .await
+        .unwrap();
+    assert_eq!(task_orders(pool).await, [2]);
+    let broken: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pragma_foreign_key_check")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(broken, 0);
+}
+
+/// Orders 1, 2 and 3 with a dataset task each; then order 3 removed, so that the sequence is above every
+/// row.
+async fn three_orders_with_a_task_each_the_last_removed(pool: &AnyPool) {
     for (id, label) in [(1, "kept"), (2, "removed"), (3, "kept too")] {
         sqlx::query(
             "INSERT INTO orders (id, owner, label, creation_date, expiration_date, status, status_date)
@@ -31,60 +77,18 @@ async fn the_orders_rebuild_keeps_orders_their_children_and_their_ids() {
         .await
         .unwrap();
     }
-    // The highest id was removed: the sequence is above every row.
     sqlx::query("DELETE FROM orders WHERE id = 3")
         .execute(pool)
         .await
         .unwrap();
+}
 
-    store.migrate().await.unwrap();
-
-    let orders: Vec<(i64, String, Option<i64>)> =
-        sqlx::query_as("SELECT id, label, expiration_date FROM orders ORDER BY id")
-            .fetch_all(pool)
-            .await
-            .unwrap();
-    assert_eq!(
-        orders,
-        [
-            (1, "kept".into(), Some(20)),
-            (2, "removed".into(), Some(20))
-        ]
-    );
-    let tasks: Vec<i64> =
-        sqlx::query_scalar("SELECT order_id FROM dataset_tasks ORDER BY order_id")
-            .fetch_all(pool)
-            .await
-            .unwrap();
-    assert_eq!(
-        tasks,
-        [1, 2],
-        "the children of the rebuilt table are all there"
-    );
-    let new_id: i64 = sqlx::query_scalar(
-        "INSERT INTO orders (owner, label, creation_date, expiration_date, status, status_date)
-         VALUES ('a@b.c', 'never expires', 30, NULL, 'RUNNING', 30) RETURNING id",
-    )
-    .fetch_one(pool)
-    .await
-    .unwrap();
-    assert_eq!(new_id, 4, "ids are not reused");
-    // Foreign keys hold again: removing an order removes its tasks.
-    sqlx::query("DELETE FROM orders WHERE id = 1")
-        .execute(pool)
+/// The orders of the dataset tasks.
+async fn task_orders(pool: &AnyPool) -> Vec<i64> {
+    sqlx::query_scalar("SELECT order_id FROM dataset_tasks ORDER BY order_id")
+        .fetch_all(pool)
         .await
-        .unwrap();
-    let tasks: Vec<i64> =
-        sqlx::query_scalar("SELECT order_id FROM dataset_tasks ORDER BY order_id")
-            .fetch_all(pool)
-            .await
-            .unwrap();
-    assert_eq!(tasks, [2]);
-    let broken: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pragma_foreign_key_check")
-        .fetch_one(pool)
-        .await
-        .unwrap();
-    assert_eq!(broken, 0);
+        .unwrap()
 }
 
 /// 0007 makes every status column take only its state machine's values (SQLite rebuilds three tables):
@@ -101,30 +105,7 @@ async fn status_checks_keep_the_rows_and_refuse_unknown_values() {
         sqlx::migrate!("./migrations/sqlite")
     };
     migrator.run_to(6, pool).await.unwrap();
-    let statements = [
-        "INSERT INTO orders (id, owner, label, creation_date, expiration_date, status, status_date)
-         VALUES (7, 'a@b.c', 'old', 10, NULL, 'DONE_WITH_WARNING', 10)",
-        "INSERT INTO sub_orders (id, order_id, dataset_task_id, owner, storage, state, files_count)
-         VALUES (5, 7, 1, 'a@b.c', 'online', 'DONE', 2)",
-        "INSERT INTO order_files (id, order_id, sub_order_id, dataset_task_id, object_ip_id, provider_id,
-             data_type, filename, mime_type, uri, state, state_date, sent_ranges)
-         VALUES (9, 7, 5, 1, 'URN:O', 'o', 'RAWDATA', 'f', 'x/y', 'file:///f', 'DOWNLOAD_ERROR', 10, '0-5')",
-    ];
-    for statement in statements {
-        sqlx::query(statement).execute(pool).await.unwrap();
-    }
-    if database.is_postgres() {
-        for (table, next) in [("orders", 8), ("sub_orders", 6), ("order_files", 10)] {
-            let sql = format!(
-                "SELECT setval(pg_get_serial_sequence('{table}', 'id'), {})",
-                next - 1
-            );
-            sqlx::query(sqlx::AssertSqlSafe(sql))
-                .execute(pool)
-                .await
-                .unwrap();
-        }
-    }
+    an_order_a_sub_order_and_a_file_in_old_states(pool, database.is_postgres()).await;
 
     store.migrate().await.unwrap();
 
@@ -152,6 +133,39 @@ async fn status_checks_keep_the_rows_and_refuse_unknown_values() {
     .await
     .unwrap();
     assert_eq!(next_order, 8, "ids are not reused");
+    unknown_values_are_refused_and_cascades_hold(pool).await;
+    store.close().await;
+}
+
+/// Order 7, its sub-order 5 and its file 9; on PostgreSQL, the id sequences moved past them.
+async fn an_order_a_sub_order_and_a_file_in_old_states(pool: &AnyPool, postgres: bool) {
+    let statements = [
+        "INSERT INTO orders (id, owner, label, creation_date, expiration_date, status, status_date)
+         VALUES (7, 'a@b.c', 'old', 10, NULL, 'DONE_WITH_WARNING', 10)",
+        "INSERT INTO sub_orders (id, order_id, dataset_task_id, owner, storage, state, files_count)
+         VALUES (5, 7, 1, 'a@b.c', 'online', 'DONE', 2)",
+        "INSERT INTO order_files (id, order_id, sub_order_id, dataset_task_id, object_ip_id, provider_id,
+             data_type, filename, mime_type, uri, state, state_date, sent_ranges)
+         VALUES (9, 7, 5, 1, 'URN:O', 'o', 'RAWDATA', 'f', 'x/y', 'file:///f', 'DOWNLOAD_ERROR', 10, '0-5')",
+    ];
+    for statement in statements {
+        sqlx::query(statement).execute(pool).await.unwrap();
+    }
+    if postgres {
+        for (table, next) in [("orders", 8), ("sub_orders", 6), ("order_files", 10)] {
+            let sql = format!(
+                "SELECT setval(pg_get_serial_sequence('{table}', 'id'), {})",
+                next - 1
+            );
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .execute(pool)
+                .await
+                .unwrap();
+        }
+    }
+}
+
+async fn unknown_values_are_refused_and_cascades_hold(pool: &AnyPool) {
     for refused in [
         "UPDATE orders SET status = 'STAGING' WHERE id = 7",
         "UPDATE sub_orders SET state = 'done' WHERE id = 5",
@@ -172,5 +186,4 @@ async fn status_checks_keep_the_rows_and_refuse_unknown_values() {
         .await
         .unwrap();
     assert_eq!(left, 0);
-    store.close().await;
 }

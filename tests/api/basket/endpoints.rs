@@ -4,6 +4,7 @@ use serde_json::{Value, json};
 
 use super::{add, add_ok, basket, delete, redacted, shape};
 use crate::catalog::fixture::{app_with_fixture, dataset_ip_id, object_ip_id};
+use crate::helpers::TestApp;
 
 fn row(
     label: &str,
@@ -162,37 +163,64 @@ async fn bad_selections_are_refused_with_their_reason() {
 async fn a_dated_selection_is_removed_by_its_date_encoded_or_not() {
     let app = app_with_fixture().await;
     let token = app.user_token();
-    add_ok(
+    let body = two_selections_5_ms_apart(&app, &token).await;
+    let selection = &body["content"]["datasetSelections"][0];
+    let id = selection["id"].as_i64().unwrap();
+    let date = |n: usize| {
+        selection["itemsSelections"][n]["date"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let (first, second) = (date(0), date(1));
+    assert!(first < second, "items by date");
+    insta::assert_json_snapshot!("basket_with_two_dated_selections", super::redacted(&body));
+
+    the_first_item_goes_by_its_encoded_date(&app, &token, id, &first, &second).await;
+    unknown_dates_and_selections_are_refused(&app, &token, id, &first, &second).await;
+
+    // Its last item gone, the dataset selection goes.
+    let (status, text) = delete(
         &app,
         &token,
+        &format!("/order/basket/dataset/{id}/{second}"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let body: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(body["content"]["datasetSelections"], json!([]));
+}
+
+/// Two selections of the optical dataset, 5 ms apart: the basket.
+async fn two_selections_5_ms_apart(app: &TestApp, token: &str) -> Value {
+    add_ok(
+        app,
+        token,
         json!({"selectAllOpenSearchRequest": "dataset:optical AND level:1"}),
     )
     .await;
     app.state.clock.advance(std::time::Duration::from_millis(5));
     let body = add_ok(
-        &app,
-        &token,
+        app,
+        token,
         json!({"selectAllOpenSearchRequest": "dataset:optical AND level:2"}),
     )
     .await;
     assert_eq!(shape(&body), [row("Optical L1", 2, 3, 320, 2)]);
-    let selection = &body["content"]["datasetSelections"][0];
-    let id = selection["id"].as_i64().unwrap();
-    let first = selection["itemsSelections"][0]["date"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let second = selection["itemsSelections"][1]["date"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    assert!(first < second, "items by date");
-    insta::assert_json_snapshot!("basket_with_two_dated_selections", super::redacted(&body));
+    body
+}
 
+async fn the_first_item_goes_by_its_encoded_date(
+    app: &TestApp,
+    token: &str,
+    id: i64,
+    first: &str,
+    second: &str,
+) {
     let encoded: String = url::form_urlencoded::byte_serialize(first.as_bytes()).collect();
     let (status, text) = delete(
-        &app,
-        &token,
+        app,
+        token,
         &format!("/order/basket//dataset/{id}/{encoded}"),
     )
     .await;
@@ -207,8 +235,17 @@ async fn a_dated_selection_is_removed_by_its_date_encoded_or_not() {
         body["content"]["datasetSelections"][0]["openSearchRequest"],
         format!("(((dataset:optical AND level:2) AND creationDate:[* TO {second}]))")
     );
+}
 
-    let (status, text) = delete(&app, &token, &format!("/order/basket/dataset/{id}/{first}")).await;
+/// The first item is gone already; `yesterday` is no date; `id + 1000` is no selection.
+async fn unknown_dates_and_selections_are_refused(
+    app: &TestApp,
+    token: &str,
+    id: i64,
+    first: &str,
+    second: &str,
+) {
+    let (status, text) = delete(app, token, &format!("/order/basket/dataset/{id}/{first}")).await;
     assert_eq!(
         (status, text),
         (
@@ -218,16 +255,11 @@ async fn a_dated_selection_is_removed_by_its_date_encoded_or_not() {
             )
         )
     );
-    let (status, text) = delete(
-        &app,
-        &token,
-        &format!("/order/basket/dataset/{id}/yesterday"),
-    )
-    .await;
+    let (status, text) = delete(app, token, &format!("/order/basket/dataset/{id}/yesterday")).await;
     assert_eq!(status, 400, "{text}");
     let (status, text) = delete(
-        &app,
-        &token,
+        app,
+        token,
         &format!("/order/basket/dataset/{}/{second}", id + 1000),
     )
     .await;
@@ -241,17 +273,6 @@ async fn a_dated_selection_is_removed_by_its_date_encoded_or_not() {
             )
         )
     );
-
-    // Its last item gone, the dataset selection goes.
-    let (status, text) = delete(
-        &app,
-        &token,
-        &format!("/order/basket/dataset/{id}/{second}"),
-    )
-    .await;
-    assert_eq!(status, 200);
-    let body: Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(body["content"]["datasetSelections"], json!([]));
 }
 
 #[tokio::test]
@@ -286,20 +307,15 @@ async fn a_basket_is_its_owners_only() {
         selection["id"].as_i64().unwrap(),
         selection["itemsSelections"][0]["date"].as_str().unwrap(),
     );
+    let alices = [
+        format!("/order/basket/dataset/{id}/{date}"),
+        format!("/order/basket/dataset/{id}"),
+    ];
 
     // Bob has no basket: 204 for his deletes, whatever the id.
-    assert_eq!(
-        delete(&app, &bob, &format!("/order/basket/dataset/{id}/{date}"))
-            .await
-            .0,
-        204
-    );
-    assert_eq!(
-        delete(&app, &bob, &format!("/order/basket/dataset/{id}"))
-            .await
-            .0,
-        204
-    );
+    for path in &alices {
+        assert_eq!(delete(&app, &bob, path).await.0, 204, "{path}");
+    }
     // With a basket of his own, alice's ids are not found in it.
     add_ok(
         &app,
@@ -307,18 +323,9 @@ async fn a_basket_is_its_owners_only() {
         json!({"selectAllOpenSearchRequest": "dataset:radar"}),
     )
     .await;
-    assert_eq!(
-        delete(&app, &bob, &format!("/order/basket/dataset/{id}/{date}"))
-            .await
-            .0,
-        404
-    );
-    assert_eq!(
-        delete(&app, &bob, &format!("/order/basket/dataset/{id}"))
-            .await
-            .0,
-        404
-    );
+    for path in &alices {
+        assert_eq!(delete(&app, &bob, path).await.0, 404, "{path}");
+    }
     assert_eq!(
         shape(&basket(&app, &alice).await.1.unwrap()).len(),
         2,

@@ -6,6 +6,16 @@ use serde_json::{Value, json};
 
 use super::{add_ok, delete, shape};
 use crate::catalog::fixture::{app_with_fixture, archive_file, import_folder, item};
+use crate::helpers::TestApp;
+
+/// (objectsCount, filesCount, filesSize) of a selection.
+fn counts(selection: &Value) -> (Option<i64>, Option<i64>, Option<i64>) {
+    (
+        selection["objectsCount"].as_i64(),
+        selection["filesCount"].as_i64(),
+        selection["filesSize"].as_i64(),
+    )
+}
 
 #[tokio::test]
 async fn later_objects_join_only_later_selections_and_shared_objects_count_once() {
@@ -22,37 +32,13 @@ async fn later_objects_join_only_later_selections_and_shared_objects_count_once(
         ]
     );
 
-    // Catalog B: two more matching objects in the optical dataset.
     app.state.clock.advance(Duration::from_secs(60));
-    let folder = app.data_dir().join("stac-b");
-    std::fs::create_dir_all(&folder).unwrap();
-    let lines: Vec<String> = (1..=2)
-        .map(|n| {
-            let href = archive_file(&app, "online", &format!("b/{n}.dat"), &[0; 1000]);
-            let properties = json!({"title": format!("B {n}"), "platform": "SENTINEL-2C"});
-            item(
-                &format!("b-{n}"),
-                "optical",
-                properties,
-                json!({"data": {"href": href}}),
-            )
-            .to_string()
-        })
-        .collect();
-    std::fs::write(folder.join("b.ndjson"), lines.join("\n")).unwrap();
-    assert_eq!(import_folder(&app, &folder).await.imported, 2);
+    import_catalog_b(&app).await;
 
     app.state.clock.advance(Duration::from_secs(60));
     let second = add_ok(&app, &token, query).await;
     let optical = &second["content"]["datasetSelections"][0];
     let items = optical["itemsSelections"].as_array().unwrap();
-    let counts = |item: &Value| {
-        (
-            item["objectsCount"].as_i64(),
-            item["filesCount"].as_i64(),
-            item["filesSize"].as_i64(),
-        )
-    };
     assert_eq!(
         counts(&items[0]),
         (Some(2), Some(3), Some(320)),
@@ -79,4 +65,25 @@ async fn later_objects_join_only_later_selections_and_shared_objects_count_once(
     let optical = &after["content"]["datasetSelections"][0];
     assert_eq!(counts(optical), counts(&optical["itemsSelections"][0]));
     assert_eq!(counts(optical), (Some(4), Some(5), Some(2320)));
+}
+
+/// Catalog B: two more matching objects in the optical dataset.
+async fn import_catalog_b(app: &TestApp) {
+    let folder = app.data_dir().join("stac-b");
+    std::fs::create_dir_all(&folder).unwrap();
+    let lines: Vec<String> = (1..=2)
+        .map(|n| {
+            let href = archive_file(app, "online", &format!("b/{n}.dat"), &[0; 1000]);
+            let properties = json!({"title": format!("B {n}"), "platform": "SENTINEL-2C"});
+            item(
+                &format!("b-{n}"),
+                "optical",
+                properties,
+                json!({"data": {"href": href}}),
+            )
+            .to_string()
+        })
+        .collect();
+    std::fs::write(folder.join("b.ndjson"), lines.join("\n")).unwrap();
+    assert_eq!(import_folder(app, &folder).await.imported, 2);
 }

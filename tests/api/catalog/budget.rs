@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 
 use super::fixture::app_with_fixture;
 use crate::basket::add;
+use crate::helpers::TestApp;
 use crate::orders::{id_of, progress};
 
 /// `providerId:x0 OR … OR providerId:x<n-2> OR providerId:opt-1`: n terms, matching opt-1 only.
@@ -84,6 +85,26 @@ async fn over_the_budget_is_a_422_naming_it() {
     }
 }
 
+/// Adds the results of `q` to the basket.
+async fn select_all(app: &TestApp, token: &str, q: &str) -> reqwest::Response {
+    add(
+        app,
+        token,
+        &json!({"selectAllOpenSearchRequest": q}).to_string(),
+    )
+    .await
+}
+
+/// A 422 whose first message says `expected`.
+async fn refused_saying(response: reqwest::Response, expected: &str) {
+    assert_eq!(response.status(), 422);
+    let body: Value = response.json().await.unwrap();
+    assert!(
+        body["messages"][0].as_str().unwrap().contains(expected),
+        "{body}"
+    );
+}
+
 #[tokio::test]
 async fn what_the_basket_accepts_expands_and_what_would_not_is_refused_at_once() {
     let app = app_with_fixture().await;
@@ -92,21 +113,8 @@ async fn what_the_basket_accepts_expands_and_what_would_not_is_refused_at_once()
     // would be deeper than an order's expansion reads, so the basket refuses it.
     let deep = format!("{}providerId:opt-1{}", "(".repeat(63), ")".repeat(63));
     assert_eq!(search(&app, &deep).await.0, 200);
-    let response = add(
-        &app,
-        &token,
-        &json!({"selectAllOpenSearchRequest": deep}).to_string(),
-    )
-    .await;
-    assert_eq!(response.status(), 422);
-    let body: Value = response.json().await.unwrap();
-    assert!(
-        body["messages"][0]
-            .as_str()
-            .unwrap()
-            .contains("parentheses nested deeper than 64"),
-        "{body}"
-    );
+    let response = select_all(&app, &token, &deep).await;
+    refused_saying(response, "parentheses nested deeper than 64").await;
 
     // Two selections of one dataset within the budget each, over it together: the second is refused.
     let half = |prefix: &str| {
@@ -116,28 +124,10 @@ async fn what_the_basket_accepts_expands_and_what_would_not_is_refused_at_once()
             .collect::<Vec<_>>()
             .join(" OR ")
     };
-    let first = add(
-        &app,
-        &token,
-        &json!({"selectAllOpenSearchRequest": half("a")}).to_string(),
-    )
-    .await;
+    let first = select_all(&app, &token, &half("a")).await;
     assert_eq!(first.status(), 200);
-    let second = add(
-        &app,
-        &token,
-        &json!({"selectAllOpenSearchRequest": half("b")}).to_string(),
-    )
-    .await;
-    assert_eq!(second.status(), 422);
-    let body: Value = second.json().await.unwrap();
-    assert!(
-        body["messages"][0]
-            .as_str()
-            .unwrap()
-            .contains("more than 1024 terms"),
-        "{body}"
-    );
+    let second = select_all(&app, &token, &half("b")).await;
+    refused_saying(second, "more than 1024 terms").await;
 
     // A query that does not parse alone is refused, even where wrapping it would make it parse.
     for body in [

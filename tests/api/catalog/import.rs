@@ -1,11 +1,12 @@
 //! STAC import: from folders (as the CLI) and over HTTP; idempotence; frozen creation dates; rejects.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
 use super::fixture::{archive_file, collection, import_folder, item, matching, write_fixture};
-use crate::helpers::spawn_app;
+use crate::helpers::{TestApp, spawn_app};
 
 /// (providerId, ipId, creationDate, lastUpdate) of every object.
 async fn objects(app: &crate::helpers::TestApp) -> Vec<(String, String, String, String)> {
@@ -181,23 +182,7 @@ async fn bad_items_are_reported_with_their_place_and_the_import_goes_on() {
 #[tokio::test]
 async fn one_bad_asset_is_skipped_and_reported_and_its_item_kept() {
     let app = spawn_app().await;
-    let folder = app.data_dir().join("stac-assets");
-    std::fs::create_dir_all(&folder).unwrap();
-    let data = archive_file(&app, "online", "mixed/data.dat", b"data bytes");
-    let quicklook = archive_file(&app, "online", "mixed/ql.png", b"png");
-    let outside = app.data_dir().join("elsewhere.png");
-    std::fs::write(&outside, b"not in a root").unwrap();
-    let assets = json!({
-        "data": {"href": data, "roles": ["data"], "file:checksum": "d50110ffffffffffffffffffffffffffffffff"},
-        "overview": {"href": outside.display().to_string(), "roles": ["overview"]},
-        "visual": {"href": "ftp://ftp.example.org/visual.png", "roles": ["visual"]},
-        "thumbnail": {"roles": ["thumbnail"]},
-        "size": {"href": quicklook, "roles": ["overview"], "file:size": "three"},
-        "typed": {"href": quicklook, "regards:data_type": "PICTURE"},
-        "checksum": {"href": quicklook, "roles": ["overview"], "file:checksum": "not hex"},
-    });
-    let line = item("mixed", "c", json!({"title": "Mixed"}), assets).to_string();
-    std::fs::write(folder.join("items.ndjson"), line).unwrap();
+    let folder = write_an_item_with_bad_assets(&app);
     let report = import_folder(&app, &folder).await;
     assert_eq!(
         (
@@ -229,6 +214,33 @@ async fn one_bad_asset_is_skipped_and_reported_and_its_item_kept() {
         "{}",
         report.summary_line()
     );
+    the_good_assets_are_kept_with_their_checksums(&app).await;
+}
+
+/// A folder with the item `mixed`: a sound data asset, a sound one whose checksum is dropped, and five
+/// bad ones.
+fn write_an_item_with_bad_assets(app: &TestApp) -> PathBuf {
+    let folder = app.data_dir().join("stac-assets");
+    std::fs::create_dir_all(&folder).unwrap();
+    let data = archive_file(app, "online", "mixed/data.dat", b"data bytes");
+    let quicklook = archive_file(app, "online", "mixed/ql.png", b"png");
+    let outside = app.data_dir().join("elsewhere.png");
+    std::fs::write(&outside, b"not in a root").unwrap();
+    let assets = json!({
+        "data": {"href": data, "roles": ["data"], "file:checksum": "d50110ffffffffffffffffffffffffffffffff"},
+        "overview": {"href": outside.display().to_string(), "roles": ["overview"]},
+        "visual": {"href": "ftp://ftp.example.org/visual.png", "roles": ["visual"]},
+        "thumbnail": {"roles": ["thumbnail"]},
+        "size": {"href": quicklook, "roles": ["overview"], "file:size": "three"},
+        "typed": {"href": quicklook, "regards:data_type": "PICTURE"},
+        "checksum": {"href": quicklook, "roles": ["overview"], "file:checksum": "not hex"},
+    });
+    let line = item("mixed", "c", json!({"title": "Mixed"}), assets).to_string();
+    std::fs::write(folder.join("items.ndjson"), line).unwrap();
+    folder
+}
+
+async fn the_good_assets_are_kept_with_their_checksums(app: &TestApp) {
     let (files, checksums): (Vec<String>, Vec<Option<String>>) =
         sqlx::query_as::<_, (String, Option<String>)>(
             "SELECT f.asset_key, f.checksum FROM files f JOIN data_objects o ON o.id = f.object_id \

@@ -5,4 +5,5 @@ pub mod fixture;
 mod garbled;
 mod import;
 mod query;
+mod resources;
 mod totals;

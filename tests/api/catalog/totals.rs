@@ -7,46 +7,14 @@ use regards_order::catalog::search;
 use serde_json::json;
 
 use super::fixture::{app_with_fixture, archive_file, item};
+use crate::helpers::TestApp;
 
 #[tokio::test]
 async fn totals_and_object_scans_give_the_same_summaries() {
     let app = app_with_fixture().await;
     let first = app.state.clock.now();
     app.state.clock.advance(Duration::from_secs(600));
-
-    // Re-import two objects with other files, and add a new one.
-    let folder = app.data_dir().join("stac-changes");
-    std::fs::create_dir_all(&folder).unwrap();
-    let raw = archive_file(&app, "online", "changes/1.dat", &[1; 64]);
-    let lines = [
-        item(
-            "opt-1",
-            "optical",
-            json!({"title": "Sentinel-2 tile A"}),
-            json!({"data": {"href": raw.clone()}}),
-        ),
-        item(
-            "rad-2",
-            "radar",
-            json!({"title": "Radar swath two"}),
-            json!({"data": {"href": raw.clone()}, "ql": {"href": raw.clone(), "roles": ["visual"]}}),
-        ),
-        item(
-            "new-1",
-            "radar",
-            json!({"title": "New"}),
-            json!({"data": {"href": raw}}),
-        ),
-    ];
-    let text: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
-    std::fs::write(folder.join("changes.ndjson"), text.join("\n")).unwrap();
-    let report = super::fixture::import_folder(&app, &folder).await;
-    assert_eq!(
-        (report.imported, report.updated),
-        (1, 2),
-        "{:?}",
-        report.problems
-    );
+    reimport_two_objects_with_other_files_and_add_one(&app).await;
 
     let store = app.state.store.as_ref();
     let now = app.state.clock.now();
@@ -85,7 +53,48 @@ async fn totals_and_object_scans_give_the_same_summaries() {
             assert_eq!(from_totals, from_objects, "{q} in {dataset:?}");
         }
     }
-    // The changes show: rad-2 and new-1 now count in radar, each with its files.
+    the_changes_show_in_the_radar_totals(&app, radar).await;
+}
+
+/// Re-imports `opt-1` and `rad-2` with other files (64 bytes each), and adds `new-1` to radar.
+async fn reimport_two_objects_with_other_files_and_add_one(app: &TestApp) {
+    let folder = app.data_dir().join("stac-changes");
+    std::fs::create_dir_all(&folder).unwrap();
+    let raw = archive_file(app, "online", "changes/1.dat", &[1; 64]);
+    let lines = [
+        item(
+            "opt-1",
+            "optical",
+            json!({"title": "Sentinel-2 tile A"}),
+            json!({"data": {"href": raw.clone()}}),
+        ),
+        item(
+            "rad-2",
+            "radar",
+            json!({"title": "Radar swath two"}),
+            json!({"data": {"href": raw.clone()}, "ql": {"href": raw.clone(), "roles": ["visual"]}}),
+        ),
+        item(
+            "new-1",
+            "radar",
+            json!({"title": "New"}),
+            json!({"data": {"href": raw}}),
+        ),
+    ];
+    let text: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    std::fs::write(folder.join("changes.ndjson"), text.join("\n")).unwrap();
+    let report = super::fixture::import_folder(app, &folder).await;
+    assert_eq!(
+        (report.imported, report.updated),
+        (1, 2),
+        "{:?}",
+        report.problems
+    );
+}
+
+/// rad-2 and new-1 now count in radar, each with its files.
+async fn the_changes_show_in_the_radar_totals(app: &TestApp, radar: i64) {
+    let store = app.state.store.as_ref();
     let condition = search::condition(store, "").await.unwrap();
     let radar_row = store
         .summary(&condition, &[radar], true)

@@ -1,9 +1,12 @@
 //! Metalinks 3 and 4, private and public.
 
+use std::time::Duration;
+
 use serde_json::Value;
 
 use super::{get, processed_order};
-use crate::orders::{app_with_orders_catalog, files_in};
+use crate::helpers::TestApp;
+use crate::orders::{app_with_orders_catalog, files_in, id_of, order_of};
 
 /// (name, url) of each file of a metalink, in order.
 pub fn files_of(xml: &str) -> Vec<(String, String)> {
@@ -26,18 +29,34 @@ pub fn files_of(xml: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The private metalink of an order.
+async fn metalink(app: &TestApp, id: i64, token: &str) -> reqwest::Response {
+    get(
+        app,
+        &format!("/user/orders/{id}/metalink/download"),
+        Some(token),
+        &[],
+    )
+    .await
+}
+
+/// The public metalink, opened with `orderToken` alone.
+async fn public_metalink(app: &TestApp, order_token: &str) -> reqwest::Response {
+    get(
+        app,
+        &format!("/user/orders/metalink/download?orderToken={order_token}"),
+        None,
+        &[],
+    )
+    .await
+}
+
 #[tokio::test]
 async fn the_metalink_lists_every_file_not_in_error_with_a_public_url() {
     let app = app_with_orders_catalog().await;
     let token = app.user_token();
     let id = processed_order(&app, &token, "").await;
-    let response = get(
-        &app,
-        &format!("/user/orders/{id}/metalink/download"),
-        Some(&token),
-        &[],
-    )
-    .await;
+    let response = metalink(&app, id, &token).await;
     assert_eq!(response.status(), 200);
     assert_eq!(
         response.headers()["content-type"],
@@ -57,7 +76,23 @@ async fn the_metalink_lists_every_file_not_in_error_with_a_public_url() {
         "{xml}"
     );
     let listed = files_of(&xml);
-    let errors = files_in(&app, id, "ERROR").await.len();
+    the_files_are_those_not_in_error_with_unique_names(&app, id, &xml, &listed).await;
+    let order_token = the_urls_are_public_with_a_token_for_the_order(&app, id, &listed);
+    metalink_4_is_asked_by_query_or_by_accept(&app, id, &token, listed.len()).await;
+
+    // The public metalink opens with the token alone.
+    let public = public_metalink(&app, &order_token).await;
+    assert_eq!(public.status(), 200);
+    assert_eq!(files_of(&public.text().await.unwrap()).len(), listed.len());
+}
+
+async fn the_files_are_those_not_in_error_with_unique_names(
+    app: &TestApp,
+    id: i64,
+    xml: &str,
+    listed: &[(String, String)],
+) {
+    let errors = files_in(app, id, "ERROR").await.len();
     assert_eq!(
         listed.len(),
         10 - errors,
@@ -69,6 +104,14 @@ async fn the_metalink_lists_every_file_not_in_error_with_a_public_url() {
     assert_eq!(names.len(), listed.len(), "unique names: {listed:?}");
     assert!(xml.contains("<hash type=\"md5\">"), "{xml}");
     assert!(xml.contains("<size>100</size>"), "{xml}");
+}
+
+/// Checks the first file's URL; returns its order token.
+fn the_urls_are_public_with_a_token_for_the_order(
+    app: &TestApp,
+    id: i64,
+    listed: &[(String, String)],
+) -> String {
     let (_, url) = &listed[0];
     let prefix = format!("{}/orders/public/files/", app.address);
     assert!(
@@ -82,8 +125,15 @@ async fn the_metalink_lists_every_file_not_in_error_with_a_public_url() {
         .verify_order(order_token, app.state.clock.now())
         .unwrap();
     assert_eq!(grant.order_id, id);
+    order_token.to_owned()
+}
 
-    // Metalink 4 by query or by Accept.
+async fn metalink_4_is_asked_by_query_or_by_accept(
+    app: &TestApp,
+    id: i64,
+    token: &str,
+    files: usize,
+) {
     for (path, accept) in [
         (
             format!("/user/orders/{id}/metalink/download?format=meta4"),
@@ -94,7 +144,7 @@ async fn the_metalink_lists_every_file_not_in_error_with_a_public_url() {
             "application/metalink4+xml",
         ),
     ] {
-        let response = get(&app, &path, Some(&token), &[("accept", accept)]).await;
+        let response = get(app, &path, Some(token), &[("accept", accept)]).await;
         assert_eq!(
             response.headers()["content-type"],
             "application/metalink4+xml"
@@ -110,19 +160,8 @@ async fn the_metalink_lists_every_file_not_in_error_with_a_public_url() {
             xml.contains("<metalink xmlns=\"urn:ietf:params:xml:ns:metalink\""),
             "{xml}"
         );
-        assert_eq!(files_of(&xml).len(), listed.len());
+        assert_eq!(files_of(&xml).len(), files);
     }
-
-    // The public metalink opens with the token alone.
-    let public = get(
-        &app,
-        &format!("/user/orders/metalink/download?orderToken={order_token}"),
-        None,
-        &[],
-    )
-    .await;
-    assert_eq!(public.status(), 200);
-    assert_eq!(files_of(&public.text().await.unwrap()).len(), listed.len());
 }
 
 #[tokio::test]
@@ -130,24 +169,20 @@ async fn bad_tokens_strangers_and_ended_orders_are_refused() {
     let app = app_with_orders_catalog().await;
     let token = app.user_token();
     let id = processed_order(&app, &token, "dataset:gamma").await;
+    strangers_and_bad_tokens_are_refused(&app, &token, id).await;
+    failed_deleted_and_pending_orders_have_no_metalink(&app, &token).await;
+    an_expired_order_has_none_even_with_a_valid_token(&app, id).await;
+}
+
+async fn strangers_and_bad_tokens_are_refused(app: &TestApp, token: &str, id: i64) {
     let other = app.token(
         "other@example.org",
         regards_order::auth::Role::RegisteredUser,
     );
-    assert_eq!(
-        get(
-            &app,
-            &format!("/user/orders/{id}/metalink/download"),
-            Some(&other),
-            &[]
-        )
-        .await
-        .status(),
-        403
-    );
+    assert_eq!(metalink(app, id, &other).await.status(), 403);
     for query in ["", "?orderToken=", "?orderToken=garbage"] {
         let response = get(
-            &app,
+            app,
             &format!("/user/orders/metalink/download{query}"),
             None,
             &[],
@@ -160,120 +195,64 @@ async fn bad_tokens_strangers_and_ended_orders_are_refused() {
         id,
         Some(regards_order::time::Timestamp(1000)),
     );
-    let response = get(
-        &app,
-        &format!("/user/orders/metalink/download?orderToken={expired}"),
-        None,
-        &[],
-    )
-    .await;
-    assert_eq!(response.status(), 401);
+    assert_eq!(public_metalink(app, &expired).await.status(), 401);
     // A token claiming another owner for this order opens nothing.
     let forged = app.state.keys.order_token(
         "other@example.org",
         id,
-        Some(
-            app.state
-                .clock
-                .now()
-                .plus(std::time::Duration::from_secs(60)),
-        ),
+        Some(app.state.clock.now().plus(Duration::from_secs(60))),
     );
-    assert_eq!(
-        get(
-            &app,
-            &format!("/user/orders/metalink/download?orderToken={forged}"),
-            None,
-            &[]
-        )
-        .await
-        .status(),
-        401
-    );
+    assert_eq!(public_metalink(app, &forged).await.status(), 401);
     // An access token is not an order token.
-    let response = get(
-        &app,
-        &format!("/user/orders/metalink/download?orderToken={token}"),
-        None,
-        &[],
-    )
-    .await;
-    assert_eq!(response.status(), 401);
+    assert_eq!(public_metalink(app, token).await.status(), 401);
+}
 
-    // A FAILED order has no metalink.
-    let failed = crate::orders::id_of(&crate::orders::order_of(&app, &token, "dataset:beta").await);
-    sqlx::query("UPDATE orders SET status = 'FAILED' WHERE id = $1")
-        .bind(failed)
+async fn set_status(app: &TestApp, id: i64, status: &str) {
+    sqlx::query("UPDATE orders SET status = $1 WHERE id = $2")
+        .bind(status)
+        .bind(id)
         .execute(app.state.store.pool())
         .await
         .unwrap();
-    let response = get(
-        &app,
-        &format!("/user/orders/{failed}/metalink/download"),
-        Some(&token),
-        &[],
-    )
-    .await;
-    assert_eq!(response.status(), 404);
+}
+
+/// The first message of an error body.
+async fn message(response: reqwest::Response) -> Value {
     let body: Value = response.json().await.unwrap();
+    body["messages"][0].clone()
+}
+
+async fn failed_deleted_and_pending_orders_have_no_metalink(app: &TestApp, token: &str) {
+    let failed = id_of(&order_of(app, token, "dataset:beta").await);
+    set_status(app, failed, "FAILED").await;
+    let response = metalink(app, failed, token).await;
+    assert_eq!(response.status(), 404);
     assert_eq!(
-        body["messages"][0],
+        message(response).await,
         format!("Order {failed} is FAILED: it has no files to download")
     );
-    sqlx::query("UPDATE orders SET status = 'DELETED' WHERE id = $1")
-        .bind(failed)
-        .execute(app.state.store.pool())
-        .await
-        .unwrap();
-    let response = get(
-        &app,
-        &format!("/user/orders/{failed}/metalink/download"),
-        Some(&token),
-        &[],
-    )
-    .await;
-    assert_eq!(response.status(), 404);
+    set_status(app, failed, "DELETED").await;
+    assert_eq!(metalink(app, failed, token).await.status(), 404);
 
     // Nor has an order not yet expanded (REGARDS' PENDING).
-    let pending =
-        crate::orders::id_of(&crate::orders::order_of(&app, &token, "dataset:alpha").await);
-    let response = get(
-        &app,
-        &format!("/user/orders/{pending}/metalink/download"),
-        Some(&token),
-        &[],
-    )
-    .await;
+    let pending = id_of(&order_of(app, token, "dataset:alpha").await);
+    let response = metalink(app, pending, token).await;
     assert_eq!(response.status(), 404);
-    let body: Value = response.json().await.unwrap();
     assert_eq!(
-        body["messages"][0],
+        message(response).await,
         format!("Order {pending} is still being prepared: its files are not listed yet")
     );
+}
 
-    // Nor an EXPIRED one, even with a token that is still valid.
+async fn an_expired_order_has_none_even_with_a_valid_token(app: &TestApp, id: i64) {
     let live = app.state.keys.order_token(
         "user@example.org",
         id,
-        Some(
-            app.state
-                .clock
-                .now()
-                .plus(std::time::Duration::from_secs(30 * 86_400)),
-        ),
+        Some(app.state.clock.now().plus(Duration::from_secs(30 * 86_400))),
     );
-    app.state
-        .clock
-        .advance(std::time::Duration::from_secs(3 * 86_400 + 1));
+    app.state.clock.advance(Duration::from_secs(3 * 86_400 + 1));
     app.run_pending_jobs().await;
-    let response = get(
-        &app,
-        &format!("/user/orders/metalink/download?orderToken={live}"),
-        None,
-        &[],
-    )
-    .await;
+    let response = public_metalink(app, &live).await;
     assert_eq!(response.status(), 404);
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(body["messages"][0], format!("Order {id} has expired"));
+    assert_eq!(message(response).await, format!("Order {id} has expired"));
 }

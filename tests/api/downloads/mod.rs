@@ -1,6 +1,7 @@
 //! Downloads: zip, metalink, single files, listings.
 
 mod external;
+mod file_access;
 mod files;
 mod metalink;
 mod names;

@@ -5,6 +5,7 @@ use std::io::{Cursor, Read};
 use serde_json::Value;
 
 use super::{get, processed_order, source};
+use crate::helpers::TestApp;
 use crate::orders::{app_with_orders_catalog, files_in, progress};
 
 pub fn entries(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
@@ -19,6 +20,11 @@ pub fn entries(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
+/// `GET /user/orders/{id}/download`, with a bearer token if any.
+async fn zip_of(app: &TestApp, id: i64, token: Option<&str>) -> reqwest::Response {
+    get(app, &format!("/user/orders/{id}/download"), token, &[]).await
+}
+
 #[tokio::test]
 async fn the_zip_holds_every_available_file_and_marks_them_downloaded() {
     let app = app_with_orders_catalog().await;
@@ -27,13 +33,7 @@ async fn the_zip_holds_every_available_file_and_marks_them_downloaded() {
     let available = files_in(&app, id, "AVAILABLE").await.len();
     assert_eq!(available, 5, "alpha's four files and its external one");
 
-    let response = get(
-        &app,
-        &format!("/user/orders/{id}/download"),
-        Some(&token),
-        &[],
-    )
-    .await;
+    let response = zip_of(&app, id, Some(&token)).await;
     assert_eq!(response.status(), 200);
     assert_eq!(
         response.headers()["content-type"],
@@ -50,13 +50,21 @@ async fn the_zip_holds_every_available_file_and_marks_them_downloaded() {
     );
     assert!(!disposition.contains(':'), "{disposition}");
     let bytes = response.bytes().await.unwrap();
-    let entries = entries(&bytes);
+    the_entries_are_alphas_files_and_a_notice_for_the_external_one(&app, &bytes);
+    the_zipped_files_are_downloaded_and_the_unreachable_one_in_error(&app, &token, id).await;
+
+    let again = zip_of(&app, id, Some(&token)).await;
+    assert_eq!(again.status(), 204, "nothing available any more");
+}
+
+fn the_entries_are_alphas_files_and_a_notice_for_the_external_one(app: &TestApp, zip: &[u8]) {
+    let entries = entries(zip);
     let names: Vec<&str> = entries.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["1.dat", "2.dat", "3.dat", "4.dat", "NOTICE.txt"]);
     for n in 1..=4 {
         assert_eq!(
             entries[n - 1].1,
-            source(&app, "online", &format!("alpha/{n}.dat"))
+            source(app, "online", &format!("alpha/{n}.dat"))
         );
     }
     let notice = String::from_utf8(entries[4].1.clone()).unwrap();
@@ -64,15 +72,21 @@ async fn the_zip_holds_every_available_file_and_marks_them_downloaded() {
         notice.starts_with("Failed to download file (e.dat): Error during file download:"),
         "{notice}"
     );
+}
 
-    // Recorded once the body went out: the zipped files DOWNLOADED, the unreachable one DOWNLOAD_ERROR.
+/// Recorded once the body went out: the zipped files DOWNLOADED, the unreachable one DOWNLOAD_ERROR.
+async fn the_zipped_files_are_downloaded_and_the_unreachable_one_in_error(
+    app: &TestApp,
+    token: &str,
+    id: i64,
+) {
     crate::helpers::wait_until(
         std::time::Duration::from_secs(10),
         "the download to be recorded",
-        || async { files_in(&app, id, "AVAILABLE").await.is_empty() },
+        || async { files_in(app, id, "AVAILABLE").await.is_empty() },
     )
     .await;
-    assert_eq!(files_in(&app, id, "DOWNLOADED").await.len(), 4);
+    assert_eq!(files_in(app, id, "DOWNLOADED").await.len(), 4);
     let failed: Vec<(String, String)> = sqlx::query_as(
         "SELECT filename, error FROM order_files WHERE order_id = $1 AND state = 'DOWNLOAD_ERROR'",
     )
@@ -82,20 +96,11 @@ async fn the_zip_holds_every_available_file_and_marks_them_downloaded() {
     .unwrap();
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0].0, "e.dat");
-    let (status, percent, available, _, waiting) = progress(&app, &token, id).await;
+    let (status, percent, available, _, waiting) = progress(app, token, id).await;
     assert_eq!(
         (status.as_str(), percent, available, waiting),
         ("DONE_WITH_WARNING", 100, 0, false)
     );
-
-    let again = get(
-        &app,
-        &format!("/user/orders/{id}/download"),
-        Some(&token),
-        &[],
-    )
-    .await;
-    assert_eq!(again.status(), 204, "nothing available any more");
 }
 
 #[tokio::test]
@@ -190,23 +195,8 @@ async fn only_the_owner_or_an_admin_gets_the_zip_of_a_live_order() {
         "other@example.org",
         regards_order::auth::Role::RegisteredUser,
     );
-    assert_eq!(
-        get(
-            &app,
-            &format!("/user/orders/{id}/download"),
-            Some(&other),
-            &[]
-        )
-        .await
-        .status(),
-        403
-    );
-    assert_eq!(
-        get(&app, &format!("/user/orders/{id}/download"), None, &[])
-            .await
-            .status(),
-        401
-    );
+    assert_eq!(zip_of(&app, id, Some(&other)).await.status(), 403);
+    assert_eq!(zip_of(&app, id, None).await.status(), 401);
     let unknown: Value = get(&app, "/user/orders/999999/download", Some(&token), &[])
         .await
         .json()
@@ -217,14 +207,7 @@ async fn only_the_owner_or_an_admin_gets_the_zip_of_a_live_order() {
         "Entity fr.cnes.regards.modules.order.domain.Order with id : 999999 doesn't exist"
     );
     assert_eq!(
-        get(
-            &app,
-            &format!("/user/orders/{id}/download"),
-            Some(&app.admin_token()),
-            &[]
-        )
-        .await
-        .status(),
+        zip_of(&app, id, Some(&app.admin_token())).await.status(),
         200
     );
 
@@ -233,13 +216,7 @@ async fn only_the_owner_or_an_admin_gets_the_zip_of_a_live_order() {
         .advance(std::time::Duration::from_secs(3 * 86_400 + 1));
     app.run_pending_jobs().await;
     let token = app.user_token();
-    let response = get(
-        &app,
-        &format!("/user/orders/{id}/download"),
-        Some(&token),
-        &[],
-    )
-    .await;
+    let response = zip_of(&app, id, Some(&token)).await;
     assert_eq!(response.status(), 404);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["messages"][0], format!("Order {id} has expired"));

@@ -20,7 +20,24 @@ async fn an_order_consumes_the_basket_and_starts_running() {
     .await;
     assert_eq!(response.status(), 200);
     let order: Value = response.json().await.unwrap();
-    let content = &order["content"];
+    a_new_order_runs_and_expires_three_days_after_its_creation(&order["content"]);
+    assert_eq!(
+        dataset_tasks(&order["content"]),
+        [
+            ("Alpha".into(), 5, 5, 410),
+            ("Beta".into(), 3, 3, 600),
+            ("Gamma".into(), 2, 2, 300)
+        ],
+        "the basket's counts"
+    );
+    assert_eq!(rels(&order), ["self", "list", "pause"]);
+    let (status, _) = crate::basket::basket(&app, &token).await;
+    assert_eq!(status, 204, "the basket is consumed");
+    let (status, none) = (create(&app, &token, None).await.status(), ());
+    assert_eq!((status.as_u16(), none), (204, ()), "no basket: 204");
+}
+
+fn a_new_order_runs_and_expires_three_days_after_its_creation(content: &Value) {
     assert_eq!(content["owner"], "user@example.org");
     assert_eq!(content["label"], "My order");
     assert_eq!(content["status"], "RUNNING");
@@ -44,7 +61,11 @@ async fn an_order_consumes_the_basket_and_starts_running() {
         "creation + 3 days"
     );
     assert_eq!(content["statusDate"], content["creationDate"]);
-    let tasks: Vec<(String, i64, i64, i64)> = content["datasetTasks"]
+}
+
+/// (datasetLabel, objectsCount, filesCount, filesSize) of each dataset task of an order.
+fn dataset_tasks(content: &Value) -> Vec<(String, i64, i64, i64)> {
+    content["datasetTasks"]
         .as_array()
         .unwrap()
         .iter()
@@ -57,21 +78,7 @@ async fn an_order_consumes_the_basket_and_starts_running() {
                 n("filesSize"),
             )
         })
-        .collect();
-    assert_eq!(
-        tasks,
-        [
-            ("Alpha".into(), 5, 5, 410),
-            ("Beta".into(), 3, 3, 600),
-            ("Gamma".into(), 2, 2, 300)
-        ],
-        "the basket's counts"
-    );
-    assert_eq!(rels(&order), ["self", "list", "pause"]);
-    let (status, _) = crate::basket::basket(&app, &token).await;
-    assert_eq!(status, 204, "the basket is consumed");
-    let (status, none) = (create(&app, &token, None).await.status(), ());
-    assert_eq!((status.as_u16(), none), (204, ()), "no basket: 204");
+        .collect()
 }
 
 #[tokio::test]
@@ -129,30 +136,7 @@ async fn labels_are_checked_or_generated_unique() {
         label.starts_with("Order of ") && label.len() == "Order of 2026/11/26 at 19:32:48".len(),
         "{label}"
     );
-
-    // A collision made certain whatever the seconds: the labels of the next seconds are taken already.
-    let now = app.state.clock.now();
-    for second in 0..5 {
-        let taken = regards_order::domain::order::generated_label(regards_order::time::Timestamp(
-            now.millis() + second * 1000,
-        ));
-        if taken != label {
-            select(&app, &token, "dataset:gamma").await;
-            let explicit = create(&app, &token, Some(json!({"label": taken}))).await;
-            assert_eq!(explicit.status(), 200);
-        }
-    }
-    select(&app, &token, "dataset:gamma").await;
-    let again: Value = create(&app, &token, Some(json!({})))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let again = again["content"]["label"].as_str().unwrap();
-    assert!(
-        again.starts_with("Order of ") && again.ends_with(" (1)"),
-        "a generated label already taken is made unique: {again}"
-    );
+    a_generated_label_already_taken_is_made_unique(&app, &token, &label).await;
 
     // Another owner may use the same label.
     let other = app.token(
@@ -165,6 +149,33 @@ async fn labels_are_checked_or_generated_unique() {
             .await
             .status(),
         200
+    );
+}
+
+/// `label` is the generated label of an order of the user's already.
+async fn a_generated_label_already_taken_is_made_unique(app: &TestApp, token: &str, label: &str) {
+    // A collision made certain whatever the seconds: the labels of the next seconds are taken already.
+    let now = app.state.clock.now();
+    for second in 0..5 {
+        let taken = regards_order::domain::order::generated_label(regards_order::time::Timestamp(
+            now.millis() + second * 1000,
+        ));
+        if taken != label {
+            select(app, token, "dataset:gamma").await;
+            let explicit = create(app, token, Some(json!({"label": taken}))).await;
+            assert_eq!(explicit.status(), 200);
+        }
+    }
+    select(app, token, "dataset:gamma").await;
+    let again: Value = create(app, token, Some(json!({})))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let again = again["content"]["label"].as_str().unwrap();
+    assert!(
+        again.starts_with("Order of ") && again.ends_with(" (1)"),
+        "a generated label already taken is made unique: {again}"
     );
 }
 

@@ -2,9 +2,12 @@
 
 mod actions;
 mod admin;
+mod admin_csv;
+mod admin_search;
 mod cache;
 mod create;
 mod lifecycle;
+mod metrics;
 mod retry;
 mod scenario;
 mod snapshots_csv;
@@ -39,52 +42,10 @@ pub async fn app_with_orders_catalog_and(
         collection("beta", "Beta").to_string(),
         collection("gamma", "Gamma").to_string(),
     ];
-    for n in 1..=4 {
-        let href = archive_file(&app, "online", &format!("alpha/{n}.dat"), &[n as u8; 100]);
-        lines.push(
-            item(
-                &format!("alpha-{n}"),
-                "alpha",
-                json!({"n": n}),
-                json!({"data": {"href": href}}),
-            )
-            .to_string(),
-        );
-    }
-    let external = json!({"data": {"href": "http://127.0.0.1:9/ext/e.dat", "file:size": 10}});
-    lines.push(item("alpha-ext", "alpha", json!({"n": 5}), external).to_string());
-    for n in 1..=3 {
-        let href = archive_file(&app, "nearline", &format!("beta/{n}.dat"), &[n as u8; 200]);
-        let mut data = json!({"href": href});
-        if n == 2 {
-            data["file:checksum"] = json!(format!("d510{}", "0".repeat(32)));
-        }
-        lines.push(
-            item(
-                &format!("beta-{n}"),
-                "beta",
-                json!({"n": n}),
-                json!({"data": data}),
-            )
-            .to_string(),
-        );
-    }
-    let mut missing = None;
-    for n in 1..=2 {
-        let href = archive_file(&app, "online", &format!("gamma/{n}.dat"), &[n as u8; 150]);
-        if n == 2 {
-            missing = Some(href.clone());
-        }
-        lines.push(
-            item(
-                &format!("gamma-{n}"),
-                "gamma",
-                json!({"n": n}),
-                json!({"data": {"href": href}}),
-            )
-            .to_string(),
-        );
-    }
+    lines.extend(alpha_items(&app));
+    lines.extend(beta_items(&app));
+    let (gamma, missing) = gamma_items(&app);
+    lines.extend(gamma);
     std::fs::write(folder.join("catalog.ndjson"), lines.join("\n")).unwrap();
     let report = import_folder(&app, &folder).await;
     assert_eq!(
@@ -93,8 +54,64 @@ pub async fn app_with_orders_catalog_and(
         "{:?}",
         report.problems
     );
-    std::fs::remove_file(missing.unwrap()).unwrap();
+    std::fs::remove_file(missing).unwrap();
     app
+}
+
+/// The STAC line of an item of the orders fixture.
+fn fixture_item(id: &str, dataset: &str, n: usize, data: Value) -> String {
+    item(id, dataset, json!({"n": n}), json!({ "data": data })).to_string()
+}
+
+/// `alpha`: 4 online objects of 100 bytes, and one external file.
+fn alpha_items(app: &TestApp) -> Vec<String> {
+    let mut lines = Vec::new();
+    for n in 1..=4 {
+        let href = archive_file(app, "online", &format!("alpha/{n}.dat"), &[n as u8; 100]);
+        lines.push(fixture_item(
+            &format!("alpha-{n}"),
+            "alpha",
+            n,
+            json!({"href": href}),
+        ));
+    }
+    // Port 9 of 127.0.0.1, an allowed host where nothing listens.
+    let external = json!({"href": "http://127.0.0.1:9/ext/e.dat", "file:size": 10});
+    lines.push(fixture_item("alpha-ext", "alpha", 5, external));
+    lines
+}
+
+/// `beta`: 3 nearline objects of 200 bytes, `beta-2` with a wrong checksum.
+fn beta_items(app: &TestApp) -> Vec<String> {
+    let mut lines = Vec::new();
+    for n in 1..=3 {
+        let href = archive_file(app, "nearline", &format!("beta/{n}.dat"), &[n as u8; 200]);
+        let mut data = json!({"href": href});
+        if n == 2 {
+            data["file:checksum"] = json!(format!("d510{}", "0".repeat(32)));
+        }
+        lines.push(fixture_item(&format!("beta-{n}"), "beta", n, data));
+    }
+    lines
+}
+
+/// `gamma`: 2 online objects of 150 bytes; with the path of `gamma-2`'s file, to delete after import.
+fn gamma_items(app: &TestApp) -> (Vec<String>, String) {
+    let mut lines = Vec::new();
+    let mut missing = None;
+    for n in 1..=2 {
+        let href = archive_file(app, "online", &format!("gamma/{n}.dat"), &[n as u8; 150]);
+        if n == 2 {
+            missing = Some(href.clone());
+        }
+        lines.push(fixture_item(
+            &format!("gamma-{n}"),
+            "gamma",
+            n,
+            json!({"href": href}),
+        ));
+    }
+    (lines, missing.unwrap())
 }
 
 pub async fn select(app: &TestApp, token: &str, query: &str) {

@@ -26,27 +26,7 @@ async fn serve_demo_prints_tokens_that_open_the_demo_catalog() {
     .stderr(Stdio::null())
     .spawn()
     .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let (mut address, mut token, mut curl_lines) = (None, None, 0);
-    tokio::time::timeout(Duration::from_secs(60), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(rest) = line.strip_prefix("regards-order listening on ") {
-                address = Some(rest.to_owned());
-            }
-            if let Some(rest) = line.trim().strip_prefix("export USER_TOKEN=") {
-                token = Some(rest.to_owned());
-            }
-            if line.trim().starts_with("curl ") {
-                curl_lines += 1;
-                if curl_lines == 3 {
-                    break;
-                }
-            }
-        }
-    })
-    .await
-    .expect("the demo did not print its welcome in time");
-    let (address, token) = (address.unwrap(), token.unwrap());
+    let (address, token) = the_demo_welcome(&mut child).await;
     let search: serde_json::Value = fetch_json(
         &format!("{address}/catalog/search?q=dataset:synthetic-1"),
         &token,
@@ -74,6 +54,32 @@ async fn serve_demo_prints_tokens_that_open_the_demo_catalog() {
     );
     signal(&again, "-TERM");
     wait_exit(&mut again, Duration::from_secs(15)).await;
+}
+
+/// Reads what `serve --demo` prints up to its third curl example: the address it listens on and the
+/// user token it printed.
+async fn the_demo_welcome(child: &mut Child) -> (String, String) {
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut address, mut token, mut curl_lines) = (None, None, 0);
+    tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(rest) = line.strip_prefix("regards-order listening on ") {
+                address = Some(rest.to_owned());
+            }
+            if let Some(rest) = line.trim().strip_prefix("export USER_TOKEN=") {
+                token = Some(rest.to_owned());
+            }
+            if line.trim().starts_with("curl ") {
+                curl_lines += 1;
+                if curl_lines == 3 {
+                    break;
+                }
+            }
+        }
+    })
+    .await
+    .expect("the demo did not print its welcome in time");
+    (address.unwrap(), token.unwrap())
 }
 
 #[tokio::test]
@@ -108,22 +114,29 @@ async fn catalog_generate_then_import_from_the_command_line() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(String::from_utf8_lossy(&output.stdout).contains("generated 30 objects"));
+    import_imports_updates_and_says_what_failed(&app, &archive).await;
+}
 
-    let import = |paths: Vec<String>| {
-        let mut args = vec!["catalog".to_owned(), "import".to_owned()];
-        args.extend(paths);
-        args.extend([
-            "--data-dir".into(),
-            data_dir.display().to_string(),
-            "--database-url".into(),
-            app.database_url().into(),
-        ]);
-        async move {
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            regards_order(&args).output().await.unwrap()
-        }
-    };
-    let output = import(vec![archive.join("stac").display().to_string()]).await;
+/// `catalog import` of `path` into the app's data dir and database.
+async fn import(app: &TestApp, path: &Path) -> std::process::Output {
+    let data_dir = app.data_dir();
+    regards_order(&[
+        "catalog",
+        "import",
+        path.to_str().unwrap(),
+        "--data-dir",
+        data_dir.to_str().unwrap(),
+        "--database-url",
+        app.database_url(),
+    ])
+    .output()
+    .await
+    .unwrap()
+}
+
+/// `archive` holds a generated catalog of 30 objects in 3 datasets.
+async fn import_imports_updates_and_says_what_failed(app: &TestApp, archive: &Path) {
+    let output = import(app, &archive.join("stac")).await;
     assert!(
         output.status.success(),
         "{}",
@@ -134,23 +147,20 @@ async fn catalog_generate_then_import_from_the_command_line() {
         "imported 30, updated 0, rejected 0 (3 datasets, 90 files)"
     );
 
-    let output = import(vec![
-        archive.join("stac/items-2.ndjson").display().to_string(),
-    ])
-    .await;
+    let output = import(app, &archive.join("stac/items-2.ndjson")).await;
     assert_eq!(
         String::from_utf8_lossy(&output.stdout).trim(),
         "imported 0, updated 10, rejected 0 (0 datasets, 30 files)"
     );
 
-    let output = import(vec!["/no/such/folder".into()]).await;
+    let output = import(app, Path::new("/no/such/folder")).await;
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("/no/such/folder does not exist"));
 
     // An item that cannot be read makes the command fail, after importing the rest.
-    let broken = data_dir.join("broken.ndjson");
+    let broken = app.data_dir().join("broken.ndjson");
     std::fs::write(&broken, "{\"type\": \"Feature\"}\n").unwrap();
-    let output = import(vec![broken.display().to_string()]).await;
+    let output = import(app, &broken).await;
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("1 items could not be imported"));
 }

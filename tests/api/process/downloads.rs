@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
+use std::time::Duration;
 
 use serde_json::json;
 
@@ -117,7 +118,7 @@ async fn aria2c_downloads_the_metalinks_and_unzip_checks_the_zip() {
         .arg(format!("{address}/user/orders/{order}/download")));
     run(tool("unzip").arg("-tq").arg(&zip));
     crate::helpers::wait_until(
-        std::time::Duration::from_secs(10),
+        Duration::from_secs(10),
         "the zip to be recorded",
         || async { files_in(&app, order, "DOWNLOADED").await.len() == 4 },
     )
@@ -131,18 +132,8 @@ async fn aria2c_downloads_the_metalinks_and_unzip_checks_the_zip() {
     }
     for (format, extension) in [("", "metalink"), ("?format=meta4", "meta4")] {
         let metalink = work.join(format!("order.{extension}"));
-        let body = crate::helpers::http_client()
-            .get(format!(
-                "{address}/user/orders/{order}/metalink/download{format}"
-            ))
-            .bearer_auth(&user)
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
-        std::fs::write(&metalink, &body).unwrap();
+        let url = format!("{address}/user/orders/{order}/metalink/download{format}");
+        save(&url, &user, &metalink).await;
         let out = work.join(extension);
         run(tool("aria2c")
             .args([
@@ -168,30 +159,29 @@ async fn aria2c_downloads_the_metalinks_and_unzip_checks_the_zip() {
     }
 }
 
+/// Writes to `path` what `url` sends to the bearer of `token`.
+async fn save(url: &str, token: &str, path: &Path) {
+    let body = crate::helpers::http_client()
+        .get(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    std::fs::write(path, &body).unwrap();
+}
+
 #[tokio::test]
 async fn aria2c_resumes_a_file_cut_in_half_and_only_what_it_was_sent_counts() {
     let app = spawn_app().await;
     // Far larger than socket buffers, so that what aria2c's first request was written stays well below
     // the half it already has.
     let content = noise(9, 32 * 1024 * 1024 + 17);
-    let href = archive_file(&app, "online", "big/big.bin", &content);
-    let lines = [
-        collection("big", "Big").to_string(),
-        item("big", "big", json!({}), json!({"data": {"href": href}})).to_string(),
-    ];
-    let folder = app.data_dir().join("stac-big");
-    std::fs::create_dir_all(&folder).unwrap();
-    std::fs::write(folder.join("items.ndjson"), lines.join("\n")).unwrap();
-    import_folder(&app, &folder).await;
-    let order = id_of(&order_of(&app, &app.user_token(), "dataset:big").await);
-    app.run_pending_jobs().await;
-    let big = files_in(&app, order, "AVAILABLE").await[0];
+    let (order, big) = order_of_one_big_file(&app, &content).await;
     let (_serve, address) = start_serve(&app.data_dir(), app.database_url()).await;
-    let expiry = app
-        .state
-        .clock
-        .now()
-        .plus(std::time::Duration::from_secs(3600));
+    let expiry = app.state.clock.now().plus(Duration::from_secs(3600));
     let order_token = app
         .state
         .keys
@@ -221,25 +211,9 @@ async fn aria2c_resumes_a_file_cut_in_half_and_only_what_it_was_sent_counts() {
         .arg(format!("--out={name}"))
         .arg(&url));
     assert!(std::fs::read(resume.join(name)).unwrap() == content);
-    let ranges = || async {
-        sqlx::query_as::<_, (String, Option<String>)>(
-            "SELECT state, sent_ranges FROM order_files WHERE id = $1",
-        )
-        .bind(big)
-        .fetch_one(app.state.store.pool())
-        .await
-        .unwrap()
-    };
-    let end = format!("-{}", content.len());
-    crate::helpers::wait_until(
-        std::time::Duration::from_secs(10),
-        "the resumed range to be recorded",
-        || async { ranges().await.1.is_some_and(|sent| sent.ends_with(&end)) },
-    )
-    .await;
+    let (state, sent) = state_once_resumed_to_the_end(&app, big, content.len()).await;
     // The resumed range, and at most the prefix of aria2c's first request that was written before it
     // closed that connection (its probe): together they do not cover the file.
-    let (state, sent) = ranges().await;
     assert_eq!(state, "AVAILABLE", "{sent:?}");
     let sent = sent.unwrap();
     let parsed: Vec<(usize, usize)> = sent
@@ -259,4 +233,47 @@ async fn aria2c_resumes_a_file_cut_in_half_and_only_what_it_was_sent_counts() {
         [(0, probe_end), _] => assert!(*probe_end < resumed_from, "{sent}"),
         _ => panic!("unexpected ranges {sent}"),
     }
+}
+
+/// The processed order of the dataset `big`, whose one object has a file of `content`: the order's id
+/// and the file's.
+async fn order_of_one_big_file(app: &TestApp, content: &[u8]) -> (i64, i64) {
+    let href = archive_file(app, "online", "big/big.bin", content);
+    let lines = [
+        collection("big", "Big").to_string(),
+        item("big", "big", json!({}), json!({"data": {"href": href}})).to_string(),
+    ];
+    let folder = app.data_dir().join("stac-big");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(folder.join("items.ndjson"), lines.join("\n")).unwrap();
+    import_folder(app, &folder).await;
+    let order = id_of(&order_of(app, &app.user_token(), "dataset:big").await);
+    app.run_pending_jobs().await;
+    let big = files_in(app, order, "AVAILABLE").await[0];
+    (order, big)
+}
+
+/// (state, sent_ranges) of the file, once the ranges sent reach its end (`len`).
+async fn state_once_resumed_to_the_end(
+    app: &TestApp,
+    file: i64,
+    len: usize,
+) -> (String, Option<String>) {
+    let ranges = || async {
+        sqlx::query_as::<_, (String, Option<String>)>(
+            "SELECT state, sent_ranges FROM order_files WHERE id = $1",
+        )
+        .bind(file)
+        .fetch_one(app.state.store.pool())
+        .await
+        .unwrap()
+    };
+    let end = format!("-{len}");
+    crate::helpers::wait_until(
+        Duration::from_secs(10),
+        "the resumed range to be recorded",
+        || async { ranges().await.1.is_some_and(|sent| sent.ends_with(&end)) },
+    )
+    .await;
+    ranges().await
 }
