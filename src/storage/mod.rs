@@ -53,6 +53,7 @@ impl Storages {
                     Arc::new(LocalStorage {
                         config: config.clone(),
                         restores: Arc::new(Semaphore::new(permits)),
+                        folders: Arc::default(),
                     }),
                 )
             })
@@ -77,6 +78,32 @@ pub struct LocalStorage {
     pub config: StorageConfig,
     /// At most `restore_parallelism` restores at once in this process.
     restores: Arc<Semaphore>,
+    /// Canonical forms of the folders checked (the root's too): one `realpath` per folder, not per file.
+    folders: Arc<FolderCache>,
+}
+
+/// Canonical forms of folders, by path (cleared when it grows past `FolderCache::MOST`).
+#[derive(Default)]
+struct FolderCache(std::sync::Mutex<HashMap<PathBuf, PathBuf>>);
+
+impl FolderCache {
+    const MOST: usize = 100_000;
+
+    fn canonical(&self, folder: &Path) -> std::io::Result<PathBuf> {
+        let mut known = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(found) = known.get(folder) {
+            return Ok(found.clone());
+        }
+        let canonical = folder.canonicalize()?;
+        if known.len() >= Self::MOST {
+            known.clear();
+        }
+        known.insert(folder.to_path_buf(), canonical.clone());
+        Ok(canonical)
+    }
 }
 
 impl LocalStorage {
@@ -118,14 +145,15 @@ impl LocalStorage {
         open_within(&self.cache_dir(), path)
     }
 
-    /// An online file: it must be there, inside the root, with its size.
+    /// An online file: it must be there, inside the root, with its size. A check opens nothing: a regular
+    /// file whose folder is inside the root is inside (folders are resolved once); a link is resolved
+    /// whole. The files are opened inside their root when they are served (`open_within`).
     pub async fn check(&self, uri: &str, size: Option<i64>) -> Result<(), StageError> {
         let storage = self.name().to_owned();
         let (root, path) = (self.config.root.clone(), local_path(uri));
+        let folders = self.folders.clone();
         let opened = tokio::task::spawn_blocking(move || {
-            open_within(&root, &path)
-                .and_then(|file| file.metadata())
-                .map_err(|error| (path, error))
+            metadata_within(&folders, &root, &path).map_err(|error| (path, error))
         })
         .await
         .map_err(|e| StageError::Io(format!("check worker failed: {e}")))?;
@@ -286,6 +314,27 @@ pub fn open_within(folder: &Path, path: &Path) -> std::io::Result<std::fs::File>
         return Err(outside());
     }
     Ok(file)
+}
+
+/// The metadata of `path`, only if it is inside `root` (see `LocalStorage::check`).
+fn metadata_within(
+    folders: &FolderCache,
+    root: &Path,
+    path: &Path,
+) -> std::io::Result<std::fs::Metadata> {
+    let metadata = std::fs::symlink_metadata(path)?;
+    if metadata.file_type().is_symlink() {
+        return open_within(root, path)?.metadata();
+    }
+    let root = folders.canonical(root)?;
+    let folder = folders.canonical(path.parent().unwrap_or(path))?;
+    if !folder.starts_with(&root) {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            format!("leads out of its folder {}", root.display()),
+        ));
+    }
+    Ok(metadata)
 }
 
 /// The path of a `file://` URI (or a plain path).
