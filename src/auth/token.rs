@@ -12,6 +12,8 @@ pub struct Caller {
     /// The token's `email` claim, else its `sub`.
     pub user: String,
     pub role: Role,
+    /// The access groups the token names (`accessGroups`), before `[access] public_groups` are added.
+    pub groups: Vec<String>,
 }
 
 impl Caller {
@@ -34,6 +36,13 @@ struct AccessClaims {
     /// `"access"`; tokens issued by REGARDS itself carry none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     typ: Option<String>,
+    /// REGARDS' name for the user's access groups.
+    #[serde(
+        rename = "accessGroups",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    access_groups: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -87,6 +96,18 @@ impl TokenKeys {
 
     /// An access token for `email` with `role`, valid for `ttl` from `now`.
     pub fn access_token(&self, email: &str, role: Role, ttl: Duration, now: Timestamp) -> String {
+        self.access_token_in_groups(email, role, &[], ttl, now)
+    }
+
+    /// An access token for `email` with `role` and the access groups `groups`.
+    pub fn access_token_in_groups(
+        &self,
+        email: &str,
+        role: Role,
+        groups: &[String],
+        ttl: Duration,
+        now: Timestamp,
+    ) -> String {
         let claims = AccessClaims {
             sub: email.to_owned(),
             email: Some(email.to_owned()),
@@ -94,6 +115,7 @@ impl TokenKeys {
             exp: now.plus(ttl).millis() / 1000,
             tenant: Some(self.tenant.clone()),
             typ: Some("access".to_owned()),
+            access_groups: groups.to_vec(),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS512), &claims, &self.encoding)
             .expect("HS512 signing with an in-memory key cannot fail")
@@ -159,7 +181,11 @@ impl TokenKeys {
             .email
             .filter(|email| !email.is_empty())
             .unwrap_or(claims.sub);
-        Ok(Caller { user, role })
+        Ok(Caller {
+            user,
+            role,
+            groups: claims.access_groups,
+        })
     }
 }
 
@@ -195,7 +221,8 @@ mod tests {
             caller,
             Caller {
                 user: "a@b.c".into(),
-                role: Role::Exploit
+                role: Role::Exploit,
+                groups: vec![],
             }
         );
     }
@@ -254,6 +281,7 @@ mod tests {
             exp: i64::MAX / 2000,
             tenant: None,
             typ: None,
+            access_groups: vec![],
         };
         let token = jsonwebtoken::encode(
             &Header::new(Algorithm::HS512),

@@ -65,6 +65,9 @@ pub enum Command {
         email: String,
         #[arg(long, default_value = "REGISTERED_USER")]
         role: Role,
+        /// An access group of the user (the `accessGroups` claim); repeat for several.
+        #[arg(long = "group")]
+        groups: Vec<String>,
         /// How long the token is valid: "90s", "15m", "24h", "3d".
         #[arg(long, default_value = "24h", value_parser = config::parse_duration)]
         ttl: Duration,
@@ -130,13 +133,17 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Catalog { command } => catalog::run(command, config).await,
         Command::Bench { command } => bench::run(command).await,
         Command::Token {
-            email, role, ttl, ..
+            email,
+            role,
+            groups,
+            ttl,
+            ..
         } => {
             let secret = load_or_create_secret(&config)?;
             let keys = TokenKeys::new(&secret, &config.auth.tenant);
             println!(
                 "{}",
-                keys.access_token(&email, role, ttl, Clock::default().now())
+                keys.access_token_in_groups(&email, role, &groups, ttl, Clock::default().now())
             );
             Ok(())
         }
