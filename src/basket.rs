@@ -4,7 +4,9 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use crate::access;
 use crate::app::AppState;
+use crate::domain::access::{Need, Scope, Viewer};
 use crate::domain::query::sql::{Condition, Dialect, ValueType, to_sql};
 use crate::domain::query::{QueryError, parse};
 use crate::domain::selection::{Selection, SelectionError, combine, freeze};
@@ -46,11 +48,24 @@ impl Compiler {
     }
 }
 
-/// Adds a selection, frozen now, to every dataset where it finds orderable files. `None` when it finds
-/// none (nothing is added, no basket is created).
+/// The datasets whose files `viewer` may put in a basket now (FULL_ACCESS, docs/decisions.md "Access
+/// rights").
+async fn orderable(state: &AppState, viewer: &Viewer) -> Result<Scope, StoreError> {
+    access::scope(
+        state.store.as_ref(),
+        &state.config.access,
+        viewer,
+        Need::Data,
+    )
+    .await
+}
+
+/// Adds a selection, frozen now, to every dataset where it finds files `viewer` may order. `None` when
+/// it finds none (nothing is added, no basket is created).
 pub async fn add_selection(
     state: &AppState,
     owner: &str,
+    viewer: &Viewer,
     selection: &Selection,
 ) -> Result<Option<BasketContent>, BasketError> {
     let query = selection.to_query()?;
@@ -58,9 +73,10 @@ pub async fn add_selection(
     let now = state.clock.now();
     let frozen = freeze(&query, now);
     let condition = compiler.compile(&frozen)?;
+    let scope = orderable(state, viewer).await?;
     let found: Vec<SummaryRow> = state
         .store
-        .summary(&condition, &[], true)
+        .summary(&condition, &scope, true)
         .await?
         .into_iter()
         .filter(|row| row.counters.objects > 0)
@@ -98,7 +114,7 @@ pub async fn add_selection(
             touched.push((selection_id, dataset.id));
         }
     }
-    refresh(&mut tx, &compiler, basket_id, &touched).await?;
+    refresh(&mut tx, &compiler, &scope, basket_id, &touched).await?;
     let content = rows::load_basket(&mut tx, basket_id).await?;
     commit(tx).await?;
     Ok(Some(content))
@@ -157,6 +173,7 @@ async fn add_item(
 pub async fn remove_item(
     state: &AppState,
     owner: &str,
+    viewer: &Viewer,
     selection_id: i64,
     date: &str,
 ) -> Result<Option<BasketContent>, BasketError> {
@@ -166,6 +183,7 @@ pub async fn remove_item(
         ))
     })?;
     let compiler = Compiler::new(state).await?;
+    let scope = orderable(state, viewer).await?;
     let mut tx = state.store.begin_write().await?;
     let now = state.clock.now();
     let Some(basket_id) =
@@ -180,7 +198,14 @@ pub async fn remove_item(
             parsed.to_iso()
         )));
     }
-    refresh(&mut tx, &compiler, basket_id, &[(selection_id, dataset_id)]).await?;
+    refresh(
+        &mut tx,
+        &compiler,
+        &scope,
+        basket_id,
+        &[(selection_id, dataset_id)],
+    )
+    .await?;
     let content = rows::load_basket(&mut tx, basket_id).await?;
     commit(tx).await?;
     Ok(Some(content))
@@ -244,17 +269,18 @@ async fn counters_in(
     condition: &Condition,
     dataset_id: i64,
 ) -> Result<Counters, StoreError> {
-    let rows = summary_in(tx, condition, &[dataset_id], true).await?;
+    let rows = summary_in(tx, condition, &Scope::Only(vec![dataset_id]), true).await?;
     Ok(rows.first().map_or(Counters::default(), |row| row.counters))
 }
 
 /// Rebuilds dataset selections `(id, dataset)` from their items: the OR of their requests in canonical
 /// form, counted in its own dataset only (an object selected twice counts once). A selection of one item
 /// counts what its item counts; selections with the same items are counted by one query; a selection
-/// without items goes.
+/// without items goes. Datasets outside `scope` (rights withdrawn since the add) count nothing.
 async fn refresh(
     tx: &mut Conn,
     compiler: &Compiler,
+    scope: &Scope,
     basket_id: i64,
     selections: &[(i64, i64)],
 ) -> Result<(), BasketError> {
@@ -273,7 +299,12 @@ async fn refresh(
                 // Counted as its item, but checked as the order's expansion will read it.
                 let request = combine(&requests);
                 compiler.compile(&request)?;
-                rows::update_dataset_selection(tx, selection_id, &request, &only.counters).await?
+                let counters = if scope.contains(dataset_id) {
+                    only.counters
+                } else {
+                    Counters::default()
+                };
+                rows::update_dataset_selection(tx, selection_id, &request, &counters).await?
             }
             _ => groups
                 .entry(combine(&requests))
@@ -282,8 +313,18 @@ async fn refresh(
         }
     }
     for (request, members) in groups {
-        let datasets: Vec<i64> = members.iter().map(|(_, dataset)| *dataset).collect();
-        let found = summary_in(tx, &compiler.compile(&request)?, &datasets, true).await?;
+        let datasets: Vec<i64> = members
+            .iter()
+            .map(|(_, dataset)| *dataset)
+            .filter(|dataset| scope.contains(*dataset))
+            .collect();
+        let found = summary_in(
+            tx,
+            &compiler.compile(&request)?,
+            &Scope::Only(datasets),
+            true,
+        )
+        .await?;
         for (selection_id, dataset_id) in members {
             let counters = found
                 .iter()

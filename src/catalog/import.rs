@@ -13,6 +13,7 @@ use super::ids;
 pub use super::report::ImportReport;
 use super::report::ItemNotes;
 use super::stac::{CollectionDoc, Entity, ItemDoc};
+use crate::domain::access::DatasetAccess;
 use crate::domain::query::sql::ValueType;
 use crate::store::{NewDataset, NewObject, PropertyValue, Store, StoreError, WriteOutcome};
 use crate::time::Timestamp;
@@ -114,8 +115,37 @@ impl Importer {
             description: collection.description,
         };
         let id = self.store.upsert_dataset(&dataset, self.now).await?;
+        if let Some(access) = collection.access {
+            self.give_access(&collection.id, id, access).await?;
+        }
         self.datasets.insert(collection.id, id);
         self.report.datasets += 1;
+        Ok(())
+    }
+
+    /// A Collection's `regards:access`, applied only to a dataset that has no rights yet (an admin's
+    /// change is never overwritten). Unreadable rights close the dataset to all but admins rather than
+    /// leave it to the default.
+    async fn give_access(
+        &mut self,
+        collection: &str,
+        dataset: i64,
+        access: Result<DatasetAccess, String>,
+    ) -> Result<(), StoreError> {
+        let access = match access.map(|a| crate::access::normalized(a).map_err(|e| e.to_string())) {
+            Ok(Ok(access)) => access,
+            Ok(Err(error)) | Err(error) => {
+                self.report.note(format!(
+                    "collection {collection}: {} unreadable, the dataset is closed to all but admins \
+                     until an admin gives it rights: {error}",
+                    crate::catalog::stac::ACCESS_FIELD
+                ));
+                DatasetAccess::Rights(vec![])
+            }
+        };
+        self.store
+            .set_dataset_access_if_unset(dataset, &access)
+            .await?;
         Ok(())
     }
 

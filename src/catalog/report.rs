@@ -51,7 +51,7 @@ impl ImportReport {
         self.note(problem);
     }
 
-    fn note(&mut self, line: String) {
+    pub(super) fn note(&mut self, line: String) {
         if self.problems.len() < MAX_PROBLEMS {
             self.problems.push(line);
         }

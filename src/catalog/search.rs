@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use crate::domain::access::Scope;
 use crate::domain::files::DataType;
 use crate::domain::query::sql::{Condition, Dialect, to_sql};
 use crate::domain::query::{QueryError, parse};
@@ -38,17 +39,18 @@ pub struct FoundObject {
     pub files: Vec<FileRow>,
 }
 
-/// A page of the objects matching `q`, and how many match in all.
+/// A page of the objects of the datasets of `scope` matching `q`, and how many match in all.
 pub async fn search(
     store: &dyn Store,
     q: &str,
+    scope: &Scope,
     offset: u64,
     limit: u64,
 ) -> Result<(Vec<FoundObject>, u64), CatalogError> {
     let condition = condition(store, q).await?;
-    let total = store.count_objects(&condition, None).await?;
+    let total = store.count_objects(&condition, scope).await?;
     let objects = store
-        .search_objects(&condition, None, offset, limit)
+        .search_objects(&condition, scope, offset, limit)
         .await?;
     let ids: Vec<i64> = objects.iter().map(|o| o.id).collect();
     let mut files: HashMap<i64, Vec<FileRow>> = HashMap::new();
@@ -91,23 +93,23 @@ pub struct DatasetSummary {
     pub by_type: Vec<(DataType, TypeTotals)>,
 }
 
-/// Per-dataset orderable totals of the objects matching `q` (optionally in one dataset only), ordered
-/// by dataset label. Datasets without a matching orderable file are left out.
+/// Per-dataset orderable totals of the objects of the datasets of `scope` matching `q`, ordered by
+/// dataset label. Datasets without a matching orderable file are left out.
 pub async fn summary(
     store: &dyn Store,
     q: &str,
-    dataset: Option<i64>,
+    scope: &Scope,
 ) -> Result<Vec<DatasetSummary>, CatalogError> {
     let condition = condition(store, q).await?;
-    summary_of(store, &condition, dataset).await
+    summary_of(store, &condition, scope).await
 }
 
 pub async fn summary_of(
     store: &dyn Store,
     condition: &Condition,
-    dataset: Option<i64>,
+    scope: &Scope,
 ) -> Result<Vec<DatasetSummary>, CatalogError> {
-    let rows = store.summary(condition, dataset.as_slice(), true).await?;
+    let rows = store.summary(condition, scope, true).await?;
     let datasets: HashMap<i64, DatasetRow> = store
         .datasets()
         .await?

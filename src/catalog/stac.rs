@@ -4,12 +4,17 @@
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use crate::domain::access::{DatasetAccess, Right};
+
 /// A STAC Collection, as far as the catalog uses it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CollectionDoc {
     pub id: String,
     pub title: Option<String>,
     pub description: Option<String>,
+    /// `regards:access`: the rights `[{group, level}]` (or `"open"`) the dataset gets when it has none
+    /// yet; an unreadable value says why.
+    pub access: Option<Result<DatasetAccess, String>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -102,7 +107,24 @@ fn collection(object: Map<String, Value>) -> Result<Entity, String> {
         id: required_id(&object)?,
         title: text(&object, "title").filter(|t| !t.trim().is_empty()),
         description: text(&object, "description"),
+        access: object.get(ACCESS_FIELD).map(access),
     }))
+}
+
+/// The Collection field that carries a dataset's access rights.
+pub const ACCESS_FIELD: &str = "regards:access";
+
+fn access(value: &Value) -> Result<DatasetAccess, String> {
+    if value.as_str() == Some("open") {
+        return Ok(DatasetAccess::Open);
+    }
+    serde_json::from_value::<Vec<Right>>(value.clone())
+        .map(DatasetAccess::Rights)
+        .map_err(|error| {
+            format!(
+                "{error} (expected \"open\" or [{{\"group\": \"g\", \"level\": \"RESTRICTED_ACCESS\" or \"FULL_ACCESS\"}}])"
+            )
+        })
 }
 
 fn item(mut object: Map<String, Value>) -> Result<Entity, String> {
@@ -149,6 +171,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_collection_carries_its_access_rights_or_says_why_not() {
+        let read = |access: serde_json::Value| {
+            let doc = json!({"type": "Collection", "id": "c", "regards:access": access});
+            match entities(doc).unwrap().remove(0).unwrap() {
+                Entity::Collection(collection) => collection.access.unwrap(),
+                other => panic!("not a collection: {other:?}"),
+            }
+        };
+        assert_eq!(read(json!("open")), Ok(DatasetAccess::Open));
+        assert_eq!(
+            read(json!([{"group": "A", "level": "FULL_ACCESS"}])),
+            Ok(DatasetAccess::Rights(vec![Right {
+                group: "A".into(),
+                level: crate::domain::access::Level::FullAccess
+            }]))
+        );
+        let error = read(json!([{"group": "A", "level": "EVERYTHING"}])).unwrap_err();
+        assert!(error.contains("EVERYTHING"), "{error}");
+    }
+
+    #[test]
     fn collections_items_and_item_collections_are_read() {
         let collection =
             json!({"type": "Collection", "id": "s2", "title": "Sentinel-2", "description": "d"});
@@ -157,7 +200,8 @@ mod tests {
             [Ok(Entity::Collection(CollectionDoc {
                 id: "s2".into(),
                 title: Some("Sentinel-2".into()),
-                description: Some("d".into())
+                description: Some("d".into()),
+                access: None,
             }))]
         );
         let item = json!({

@@ -1,5 +1,6 @@
 //! The command line (docs/decisions.md; scripts and tests depend on it).
 
+mod access;
 mod bench;
 mod catalog;
 
@@ -54,6 +55,11 @@ pub enum Command {
         #[command(subcommand)]
         command: catalog::CatalogCommand,
     },
+    /// Show or set the access rights of datasets (see README, "Restricted data").
+    Access {
+        #[command(subcommand)]
+        command: access::AccessCommand,
+    },
     /// Measure the service on generated data (see README, "Benchmarks").
     Bench {
         #[command(subcommand)]
@@ -102,6 +108,7 @@ impl Command {
             | Command::Migrate { config }
             | Command::Token { config, .. } => Some(config),
             Command::Catalog { command } => command.config_args(),
+            Command::Access { command } => Some(command.config_args()),
             Command::Bench { .. } => None,
         }
     }
@@ -131,6 +138,7 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Worker { .. } => worker(config).await,
         Command::Migrate { .. } => migrate(config).await,
         Command::Catalog { command } => catalog::run(command, config).await,
+        Command::Access { command } => access::run(command, config).await,
         Command::Bench { command } => bench::run(command).await,
         Command::Token {
             email,

@@ -17,8 +17,8 @@ pub use duration::parse_duration;
 pub use http_client::{HttpClientConfig, Proxies};
 pub use layers::ENV_PREFIX;
 pub use sections::{
-    AuthConfig, DatabaseConfig, HttpConfig, JobsConfig, LogConfig, LogFormat, MailConfig,
-    OrdersConfig, StorageConfig, StorageKind, redact_url,
+    AccessConfig, AuthConfig, DatabaseConfig, DefaultAccess, HttpConfig, JobsConfig, LogConfig,
+    LogFormat, MailConfig, OrdersConfig, StorageConfig, StorageKind, redact_url,
 };
 
 const DEFAULTS: &str = include_str!("defaults.toml");
@@ -72,6 +72,7 @@ pub struct Config {
     pub mail: MailConfig,
     pub log: LogConfig,
     pub http_client: HttpClientConfig,
+    pub access: AccessConfig,
 }
 
 /// A loaded configuration and the keys it did not recognise.

@@ -160,6 +160,27 @@ impl std::fmt::Debug for MailConfig {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+pub struct AccessConfig {
+    /// Whether a dataset never given rights is open to every user or closed to all but admins.
+    pub default: DefaultAccess,
+    /// Groups every user is in, besides the groups of their token.
+    pub public_groups: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DefaultAccess {
+    Open,
+    Closed,
+}
+
+impl AccessConfig {
+    pub fn default_open(&self) -> bool {
+        self.default == DefaultAccess::Open
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
 pub struct LogConfig {
     pub level: String,
     pub format: LogFormat,

@@ -1,5 +1,6 @@
 //! The pure part of the service: no I/O here, only data and rules.
 
+pub mod access;
 pub mod counts;
 pub mod files;
 pub mod order;

@@ -78,9 +78,11 @@ pub async fn respond(
         url_base,
         names: HashSet::new(),
     };
+    // Files of datasets withheld from the order's access groups are left out.
+    let allowed = super::Allowed::of(state, &order).await?;
     let store = state.store.clone();
     let pages = futures::stream::unfold((writer, Stage::Head), move |(mut writer, stage)| {
-        let store = store.clone();
+        let (store, allowed) = (store.clone(), allowed.clone());
         async move {
             match stage {
                 Stage::Done => None,
@@ -95,7 +97,11 @@ pub async fn respond(
                     }
                     Ok(rows) => {
                         let last = rows.last().map_or(after, |f| f.id);
-                        let text: String = rows.iter().map(|f| writer.file(f)).collect();
+                        let text: String = rows
+                            .iter()
+                            .filter(|f| allowed.withheld(f).is_none())
+                            .map(|f| writer.file(f))
+                            .collect();
                         Some((Ok(Bytes::from(text)), (writer, Stage::After(last))))
                     }
                 },

@@ -8,6 +8,7 @@ pub mod metalink;
 pub mod received;
 pub mod zip;
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -16,6 +17,7 @@ use futures::Stream;
 
 use crate::app::AppState;
 use crate::auth::{Caller, OrderGrant};
+use crate::domain::access::{Need, Viewer};
 pub use crate::domain::files::safe_name;
 use crate::domain::order::{FileState, OrderStatus};
 use crate::download::delivery::Connection;
@@ -54,6 +56,12 @@ pub enum DownloadError {
     /// An order token for another order (or another owner).
     #[error("This order token does not open data file {0}")]
     WrongToken(i64),
+    /// The file's dataset may no longer be downloaded with the groups the order was placed with.
+    #[error(
+        "Access to data file {0} was withdrawn: the access groups order {1} was placed with may no longer \
+         download dataset {2}"
+    )]
+    Withdrawn(i64, i64, String),
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
 }
@@ -114,7 +122,55 @@ pub async fn file_for(
         Err(DownloadError::WrongToken(_)) => return Err(DownloadError::WrongToken(file_id)),
         other => other?,
     };
+    let allowed = Allowed::of(state, &order).await?;
+    if let Some(dataset) = allowed.withheld(&file) {
+        return Err(DownloadError::Withdrawn(
+            file_id,
+            order.id,
+            dataset.to_owned(),
+        ));
+    }
     Ok((order, file))
+}
+
+/// Which of an order's files may be downloaded now: the datasets its frozen access groups may order
+/// today (docs/decisions.md "Access rights": downloads re-check the current rights).
+#[derive(Debug, Clone)]
+pub struct Allowed {
+    /// Dataset tasks of the order whose dataset is withheld, with the dataset's ipId.
+    withheld: HashMap<i64, String>,
+}
+
+impl Allowed {
+    pub async fn of(state: &AppState, order: &OrderRow) -> Result<Allowed, DownloadError> {
+        let viewer = order.viewer();
+        if viewer == Viewer::All {
+            return Ok(Allowed {
+                withheld: HashMap::new(),
+            });
+        }
+        let scope = crate::access::scope(
+            state.store.as_ref(),
+            &state.config.access,
+            &viewer,
+            Need::Data,
+        )
+        .await?;
+        let withheld = state
+            .store
+            .dataset_tasks(order.id)
+            .await?
+            .into_iter()
+            .filter(|task| !scope.contains(task.dataset_id))
+            .map(|task| (task.id, task.dataset_ip_id))
+            .collect();
+        Ok(Allowed { withheld })
+    }
+
+    /// The dataset of `file` when it is withheld.
+    pub fn withheld(&self, file: &OrderFileRow) -> Option<&str> {
+        self.withheld.get(&file.dataset_task_id).map(String::as_str)
+    }
 }
 
 /// Where a file's bytes are.

@@ -14,7 +14,8 @@ use tokio_util::io::{ReaderStream, SyncIoBridge};
 use zip::write::SimpleFileOptions;
 
 use super::{
-    OnComplete, Recording, Requester, Source, attachment_name, order_for, source_of, unique_name,
+    Allowed, OnComplete, Recording, Requester, Source, attachment_name, order_for, source_of,
+    unique_name,
 };
 use crate::app::AppState;
 use crate::domain::order::FileState;
@@ -61,12 +62,14 @@ pub async fn respond(
     if available == 0 {
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
+    let allowed = Allowed::of(state, &order).await?;
     let (reader, writer) = tokio::io::duplex(PIPE);
     let writing = {
         let state = state.clone();
         let handle = Handle::current();
         tokio::task::spawn_blocking(move || {
-            write_zip(&state, &handle, order.id, SyncIoBridge::new(writer))
+            let out = SyncIoBridge::new(writer);
+            write_zip(&state, &handle, (order.id, &allowed), out)
         })
     };
     let name = attachment_name(order_id, state.clock.now(), "zip");
@@ -128,11 +131,12 @@ async fn record(
     }
 }
 
-/// Runs on a blocking thread: reads the available files page by page and writes the zip.
+/// Runs on a blocking thread: reads the available files page by page and writes the zip. A file whose
+/// dataset is withheld is only named in NOTICE.txt (its state does not change).
 fn write_zip<W: Write>(
     state: &AppState,
     handle: &Handle,
-    order_id: i64,
+    (order_id, allowed): (i64, &Allowed),
     out: W,
 ) -> anyhow::Result<Written> {
     let mut zip = zip::ZipWriter::new_stream(out);
@@ -149,6 +153,13 @@ fn write_zip<W: Write>(
         }
         let file = page.pop_front().expect("not empty");
         after = file.id;
+        if let Some(dataset) = allowed.withheld(&file) {
+            written.notice.push(format!(
+                "File not included ({}): access to dataset {dataset} was withdrawn.",
+                file.filename
+            ));
+            continue;
+        }
         let opened = match source_of(state, &file) {
             Ok(source) => open(state, handle, &source),
             Err(error) => Err(error.to_string()),

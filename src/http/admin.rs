@@ -288,6 +288,7 @@ mod tests {
                 error_files: 1,
                 download_error_files: 0,
                 available_update_date: None,
+                access_groups: None,
             },
             files_size: 100,
             files_count: 4,

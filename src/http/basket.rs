@@ -12,6 +12,7 @@ use utoipa_axum::routes;
 use super::auth::RegisteredUser;
 use super::extract::{JsonBytes, Path};
 use super::resource::{Link, Resource};
+use crate::access;
 use crate::app::AppState;
 use crate::basket;
 use crate::domain::selection::{CurrentSelection, SeedSelection, Selection};
@@ -192,7 +193,13 @@ async fn add_selection(
         .map_err(|error| AppError::BadRequest(format!("Malformed JSON body: {error}")))?;
     let selection = Selection::from_json(json)
         .map_err(|error| AppError::unprocessable(format!("Invalid request body: {error}")))?;
-    let content = basket::add_selection(&state, &caller.user, &selection).await?;
+    let content = basket::add_selection(
+        &state,
+        &caller.user,
+        &access::viewer(&state.config.access, &caller),
+        &selection,
+    )
+    .await?;
     Ok(basket_response(&state, content))
 }
 
@@ -218,7 +225,14 @@ async fn remove_item(
     RegisteredUser(caller): RegisteredUser,
     Path((selection_id, date)): Path<(i64, String)>,
 ) -> Result<Response, AppError> {
-    let content = basket::remove_item(&state, &caller.user, selection_id, &date).await?;
+    let content = basket::remove_item(
+        &state,
+        &caller.user,
+        &access::viewer(&state.config.access, &caller),
+        selection_id,
+        &date,
+    )
+    .await?;
     Ok(basket_response(&state, content))
 }
 

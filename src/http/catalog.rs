@@ -13,11 +13,14 @@ use utoipa_axum::routes;
 use super::auth::{Admin, RegisteredUser};
 use super::extract::Query;
 use super::resource::{Page, PageParams, Resource};
+use crate::access;
 use crate::app::AppState;
+use crate::auth::Caller;
 use crate::catalog::assets::StorageRoots;
 use crate::catalog::import::{ImportReport, Importer};
 use crate::catalog::search::{self, DatasetSummary, FoundObject};
 use crate::catalog::sources;
+use crate::domain::access::{Need, Scope};
 use crate::error::{AppError, ErrorBody};
 use crate::store::{DatasetRow, FileRow};
 use crate::time::Timestamp;
@@ -219,6 +222,18 @@ pub struct SummaryParams {
     q: Option<String>,
 }
 
+/// The datasets whose metadata the caller may see (docs/decisions.md "Access rights").
+async fn visible(state: &AppState, caller: &Caller) -> Result<Scope, AppError> {
+    let viewer = access::viewer(&state.config.access, caller);
+    Ok(access::scope(
+        state.store.as_ref(),
+        &state.config.access,
+        &viewer,
+        Need::Metadata,
+    )
+    .await?)
+}
+
 #[utoipa::path(
     get, path = "/catalog/datasets", tag = "catalog", security(("bearer" = ["REGISTERED_USER"])),
     description = "The datasets (STAC collections), by label.",
@@ -231,11 +246,13 @@ pub struct SummaryParams {
 )]
 async fn datasets(
     State(state): State<AppState>,
-    RegisteredUser(_): RegisteredUser,
+    RegisteredUser(caller): RegisteredUser,
     Query(params): Query<PageParams>,
 ) -> Result<axum::Json<Page<DatasetDto>>, AppError> {
     let request = params.resolve(state.config.orders.page_size)?;
-    let all = state.store.datasets().await?;
+    let scope = visible(&state, &caller).await?;
+    let mut all = state.store.datasets().await?;
+    all.retain(|dataset| scope.contains(dataset.id));
     let total = all.len() as u64;
     let items = all
         .into_iter()
@@ -261,7 +278,7 @@ async fn datasets(
 )]
 async fn search_objects(
     State(state): State<AppState>,
-    RegisteredUser(_): RegisteredUser,
+    RegisteredUser(caller): RegisteredUser,
     Query(params): Query<SearchParams>,
 ) -> Result<axum::Json<Page<DataObjectDto>>, AppError> {
     let request = PageParams {
@@ -270,8 +287,15 @@ async fn search_objects(
     }
     .resolve(state.config.orders.page_size)?;
     let q = params.q.unwrap_or_default();
-    let (found, total) =
-        search::search(state.store.as_ref(), &q, request.offset(), request.limit()).await?;
+    let scope = visible(&state, &caller).await?;
+    let (found, total) = search::search(
+        state.store.as_ref(),
+        &q,
+        &scope,
+        request.offset(),
+        request.limit(),
+    )
+    .await?;
     let items = found
         .into_iter()
         .map(|f| Resource::new(DataObjectDto::from(f), vec![]))
@@ -295,11 +319,12 @@ async fn search_objects(
 )]
 async fn summary(
     State(state): State<AppState>,
-    RegisteredUser(_): RegisteredUser,
+    RegisteredUser(caller): RegisteredUser,
     Query(params): Query<SummaryParams>,
 ) -> Result<axum::Json<Resource<SummaryDto>>, AppError> {
     let q = params.q.unwrap_or_default();
-    let summaries = search::summary(state.store.as_ref(), &q, None).await?;
+    let scope = visible(&state, &caller).await?;
+    let summaries = search::summary(state.store.as_ref(), &q, &scope).await?;
     Ok(axum::Json(Resource::new(
         SummaryDto::from(summaries),
         vec![],

@@ -1,6 +1,7 @@
 //! How the services' errors answer over HTTP: each error type maps to a status and its messages here, in
 //! one place, so that no service depends on the HTTP layer.
 
+use crate::access::AccessError;
 use crate::auth::AuthError;
 use crate::basket::BasketError;
 use crate::catalog::search::CatalogError;
@@ -74,7 +75,9 @@ impl From<DownloadError> for AppError {
             DownloadError::Pending => AppError::NotYet(message, RETRY_AFTER_SECONDS),
             DownloadError::InError(_) => AppError::unprocessable(message),
             DownloadError::Evicted(_) => AppError::Gone(message),
-            DownloadError::Forbidden(_) => AppError::Forbidden(message),
+            DownloadError::Forbidden(_) | DownloadError::Withdrawn(..) => {
+                AppError::Forbidden(message)
+            }
             DownloadError::WrongToken(_) => AppError::Unauthorized(message),
             DownloadError::Order(error) => error.into(),
             DownloadError::Store(error) => error.into(),
@@ -87,6 +90,16 @@ impl From<AuthError> for AppError {
         match error {
             AuthError::RoleTooLow { .. } => AppError::Forbidden(error.to_string()),
             _ => AppError::Unauthorized(error.to_string()),
+        }
+    }
+}
+
+impl From<AccessError> for AppError {
+    fn from(error: AccessError) -> AppError {
+        match error {
+            AccessError::UnknownDataset(_) => AppError::NotFound(error.to_string()),
+            AccessError::Invalid(message) => AppError::unprocessable(message),
+            AccessError::Store(error) => error.into(),
         }
     }
 }

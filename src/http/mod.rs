@@ -1,6 +1,7 @@
 //! The HTTP layer: one module per resource, each with its routes; the conventions of docs/decisions.md (error
 //! envelope, resources and pages, dates, JSON rejections, repeated slashes) live here once.
 
+mod access;
 mod admin;
 pub mod auth;
 mod basket;
@@ -52,6 +53,7 @@ pub type App = MapRequest<Router, fn(Request) -> Request>;
         (name = "orders", description = "Orders: made from the basket, processed in sub-orders, downloaded."),
         (name = "downloads", description = "An order's files: zip, metalink, one by one (with ranges), listings."),
         (name = "admin", description = "Orders of every user, for operators (EXPLOIT and above): search, CSV."),
+        (name = "access", description = "Access rights of datasets (REGARDS access groups), for admins (ADMIN and above)."),
     )
 )]
 struct ApiDoc;
@@ -85,6 +87,7 @@ fn routes() -> (Router<AppState>, OpenApiDoc) {
         .merge(orders::router())
         .merge(downloads::router())
         .merge(admin::router())
+        .merge(access::router())
         .split_for_parts()
 }
 

@@ -13,6 +13,7 @@ use utoipa_axum::routes;
 use super::auth::RegisteredUser;
 use super::extract::{JsonBytes, Path, Query, optional_json};
 use super::resource::{Link, Page, PageParams, Resource};
+use crate::access;
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::domain::order::{Action, OrderStatus, allowed_actions};
@@ -177,7 +178,8 @@ async fn create_order(
     JsonBytes(body): JsonBytes,
 ) -> Result<Response, AppError> {
     let request: OrderRequest = optional_json(&body)?;
-    match orders::create(&state, &caller.user, &request).await {
+    let viewer = access::viewer(&state.config.access, &caller);
+    match orders::create(&state, &caller.user, &viewer, &request).await {
         Ok(order) => Ok(axum::Json(order_resource(&state, &caller, order).await?).into_response()),
         Err(OrderError::EmptyBasket) => Ok(StatusCode::NO_CONTENT.into_response()),
         Err(error) => Err(error.into()),

@@ -96,7 +96,9 @@ pub async fn restart(
         now,
     )
     .await?;
-    let new_order = create_from_basket(state, &mut tx, &order.owner, copy, request, now).await?;
+    // The new order orders as the first did: with the groups its owner had then.
+    let owner = (order.owner.as_str(), &order.viewer());
+    let new_order = create_from_basket(state, &mut tx, owner, copy, request, now).await?;
     commit(tx).await?;
     Ok(new_order)
 }

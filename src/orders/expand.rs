@@ -5,7 +5,9 @@
 
 use std::collections::HashMap;
 
+use crate::access;
 use crate::app::AppState;
+use crate::domain::access::Need;
 use crate::domain::files::DataType;
 use crate::domain::order::{FileState, OrderStatus, SubOrderBound, SubOrderState, place_objects};
 use crate::domain::query::parse;
@@ -29,7 +31,22 @@ pub async fn expand(state: &AppState, order_id: i64) -> anyhow::Result<()> {
     }
     let properties = state.store.property_types().await?;
     let dialect = crate::catalog::search::dialect(state.store.as_ref());
+    // Only the datasets the order's frozen groups may order now (docs/decisions.md "Access rights").
+    let viewer = order.viewer();
+    let orderable = access::scope(
+        state.store.as_ref(),
+        &state.config.access,
+        &viewer,
+        Need::Data,
+    )
+    .await?;
+    let mut withheld = false;
     for task in state.store.dataset_tasks(order_id).await? {
+        if !orderable.contains(task.dataset_id) {
+            withheld = true;
+            skip_task(state, &task).await?;
+            continue;
+        }
         if task.expanded != 0 {
             continue;
         }
@@ -46,7 +63,23 @@ pub async fn expand(state: &AppState, order_id: i64) -> anyhow::Result<()> {
             };
         expand_task(state, &order.owner, &task, &condition).await?;
     }
-    finish(state, order_id).await
+    finish(state, order_id, withheld).await
+}
+
+/// A task of a dataset the order may not order: expanded into nothing.
+async fn skip_task(state: &AppState, task: &DatasetTaskRow) -> anyhow::Result<()> {
+    if task.expanded != 0 {
+        return Ok(());
+    }
+    tracing::info!(
+        order_id = task.order_id,
+        dataset = task.dataset_ip_id,
+        "dataset left out of the order: its access groups may not order it"
+    );
+    let mut tx = state.store.begin_write().await?;
+    rows::mark_task_expanded(&mut tx, task.id).await?;
+    commit(tx).await?;
+    Ok(())
 }
 
 async fn fail(state: &AppState, order_id: i64, message: &str) -> anyhow::Result<()> {
@@ -291,7 +324,8 @@ fn new_order_file(
 
 /// Once every task is expanded: closes the open sub-orders, sets the exact counts, ends an order that
 /// found nothing, and asks for the owner's scheduling.
-async fn finish(state: &AppState, order_id: i64) -> anyhow::Result<()> {
+/// Ends the expansion; `withheld`: some datasets were left out for the order's access groups.
+async fn finish(state: &AppState, order_id: i64, withheld: bool) -> anyhow::Result<()> {
     let mut tx = state.store.begin_write().await?;
     let now = state.clock.now();
     let backend = state.store.backend();
@@ -307,7 +341,11 @@ async fn finish(state: &AppState, order_id: i64) -> anyhow::Result<()> {
         .await?
         .ok_or_else(|| anyhow::anyhow!("order {order_id} vanished"))?;
     if order.total_files == 0 {
-        let message = "The selection no longer matches any orderable file";
+        let message = if withheld {
+            "The access groups this order was placed with may not order any of its datasets"
+        } else {
+            "The selection no longer matches any orderable file"
+        };
         rows::set_status(
             &mut tx,
             order_id,

@@ -16,6 +16,7 @@ pub mod stage;
 use self::jobs::{ExpandOrder, ExpireOrder, ScheduleUser};
 use crate::app::AppState;
 use crate::auth::Caller;
+use crate::domain::access::Viewer;
 use crate::domain::order::{Action, Asker, MAX_LABEL_CHARS, Refusal, check, generated_label};
 use crate::store::basket as baskets;
 use crate::store::orders::{self as rows, NewDatasetTask, NewOrder, OrderRow};
@@ -87,10 +88,12 @@ pub fn allowed(order: &OrderRow, action: Action, caller: &Caller) -> Result<(), 
 }
 
 /// Creates an order from the owner's basket, which it consumes; the expansion and the expiry are jobs
-/// queued in the same transaction.
+/// queued in the same transaction. The order keeps `viewer` (the owner's access groups now) for its
+/// expansion and downloads.
 pub async fn create(
     state: &AppState,
     owner: &str,
+    viewer: &Viewer,
     request: &OrderRequest,
 ) -> Result<OrderRow, OrderError> {
     let mut tx = state.store.begin_write().await?;
@@ -98,7 +101,8 @@ pub async fn create(
     let basket_id = baskets::lock_basket(&mut tx, state.store.backend(), owner, false, now)
         .await?
         .ok_or(OrderError::EmptyBasket)?;
-    let order = create_from_basket(state, &mut tx, owner, basket_id, request, now).await?;
+    let order =
+        create_from_basket(state, &mut tx, (owner, viewer), basket_id, request, now).await?;
     commit(tx).await?;
     Ok(order)
 }
@@ -107,7 +111,7 @@ pub async fn create(
 pub(crate) async fn create_from_basket(
     state: &AppState,
     tx: &mut Tx,
-    owner: &str,
+    (owner, viewer): (&str, &Viewer),
     basket_id: i64,
     request: &OrderRequest,
     now: Timestamp,
@@ -128,6 +132,7 @@ pub(crate) async fn create_from_basket(
             .clone()
             .filter(|u| !u.trim().is_empty()),
         basket_id: Some(basket_id),
+        viewer: viewer.clone(),
     };
     let order_id = rows::insert_order(tx, &new_order).await?;
     for (selection, _) in &content.datasets {

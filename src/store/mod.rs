@@ -3,6 +3,7 @@
 //! text serves both (the traits' default methods); where they differ (locking, transaction start) each
 //! backend has its own statement. Timestamps are epoch milliseconds (`BIGINT`).
 
+pub mod access;
 pub mod admin;
 pub mod basket;
 pub mod bench;
@@ -21,6 +22,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use sqlx::AnyPool;
 
+pub use access::AccessStore;
 pub use admin::{AdminStore, NamedCount, OrderLine};
 pub use basket::{BasketContent, BasketDatasetRecord, BasketItemRecord, BasketRecord, BasketStore};
 pub use catalog::{
@@ -126,11 +128,14 @@ pub trait Database: Send + Sync + 'static {
 
 /// Everything the service persists.
 pub trait Store:
-    Database + JobStore + CatalogStore + BasketStore + OrderStore + AdminStore
+    Database + JobStore + CatalogStore + BasketStore + OrderStore + AdminStore + AccessStore
 {
 }
 
-impl<T: Database + JobStore + CatalogStore + BasketStore + OrderStore + AdminStore> Store for T {}
+impl<T> Store for T where
+    T: Database + JobStore + CatalogStore + BasketStore + OrderStore + AdminStore + AccessStore
+{
+}
 
 /// Opens the database a URL names (`sqlite://...` creates the file; `postgres://...`), without migrating;
 /// users' catalog queries stopped after [`DEFAULT_STATEMENT_TIMEOUT`].

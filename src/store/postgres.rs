@@ -102,3 +102,5 @@ impl BasketStore for PostgresStore {}
 impl OrderStore for PostgresStore {}
 
 impl super::AdminStore for PostgresStore {}
+
+impl super::AccessStore for PostgresStore {}

@@ -126,6 +126,8 @@ impl OrderStore for SqliteStore {}
 
 impl super::AdminStore for SqliteStore {}
 
+impl super::AccessStore for SqliteStore {}
+
 #[cfg(test)]
 mod tests {
     use super::split_url;

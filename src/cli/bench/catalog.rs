@@ -14,6 +14,7 @@ use crate::basket;
 use crate::catalog::generate::GenerateOptions;
 use crate::catalog::search;
 use crate::config::{Config, StorageConfig, StorageKind};
+use crate::domain::access::{Scope, Viewer};
 use crate::domain::selection::{SeedSelection, Selection};
 use crate::store::Store;
 use crate::time::Clock;
@@ -143,19 +144,27 @@ async fn bench_query(
     repeat: u32,
 ) -> anyhow::Result<()> {
     let condition = search::condition(store.as_ref(), q).await?;
-    let matches = store.count_objects(&condition, None).await?;
+    let matches = store.count_objects(&condition, &Scope::All).await?;
     let timed = |what: Measured| {
         let (store, condition, q) = (store.clone(), condition.clone(), q.to_owned());
         async move {
             match what {
-                Measured::Count => store.count_objects(&condition, None).await.map(drop)?,
-                Measured::Summary => search::summary_of(store.as_ref(), &condition, None)
+                Measured::Count => store
+                    .count_objects(&condition, &Scope::All)
+                    .await
+                    .map(drop)?,
+                Measured::Summary => search::summary_of(store.as_ref(), &condition, &Scope::All)
                     .await
                     .map(drop)?,
                 // The same aggregate over the object rows, as for queries that read more than
                 // datasets and dates.
-                Measured::Scan => store.summary(&condition, &[], false).await.map(drop)?,
-                Measured::FirstPage => search::search(store.as_ref(), &q, 0, 20).await.map(drop)?,
+                Measured::Scan => store
+                    .summary(&condition, &Scope::All, false)
+                    .await
+                    .map(drop)?,
+                Measured::FirstPage => search::search(store.as_ref(), &q, &Scope::All, 0, 20)
+                    .await
+                    .map(drop)?,
             }
             Ok(())
         }
@@ -203,7 +212,7 @@ async fn bench_basket(config: &Config, repeat: u32) -> anyhow::Result<()> {
         let summary = super::median(repeat, || {
             let state = state.clone();
             async move {
-                search::summary(state.store.as_ref(), q, None)
+                search::summary(state.store.as_ref(), q, &Scope::All)
                     .await
                     .map(drop)
                     .map_err(Into::into)
@@ -218,7 +227,7 @@ async fn bench_basket(config: &Config, repeat: u32) -> anyhow::Result<()> {
         let mut adds = Vec::new();
         for _ in 0..2 {
             let started = Instant::now();
-            basket::add_selection(&state, &owner, &selection).await?;
+            basket::add_selection(&state, &owner, &Viewer::All, &selection).await?;
             adds.push(started.elapsed());
             state.clock.advance(Duration::from_millis(1));
         }

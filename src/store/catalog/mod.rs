@@ -19,6 +19,7 @@ use sqlx::{Any, AssertSqlSafe};
 
 use super::timed::{Cell, Kind};
 use super::{Database, StoreError};
+use crate::domain::access::Scope;
 use crate::domain::query::sql::{Condition, SqlParam, ValueType};
 use crate::time::Timestamp;
 
@@ -172,26 +173,23 @@ pub trait CatalogStore: Database {
         Ok(rows)
     }
 
-    async fn count_objects(
-        &self,
-        condition: &Condition,
-        dataset: Option<i64>,
-    ) -> Result<i64, StoreError> {
-        let (sql, params) = scoped(condition, dataset.as_slice());
+    /// How many objects of the datasets of `scope` match `condition`.
+    async fn count_objects(&self, condition: &Condition, scope: &Scope) -> Result<i64, StoreError> {
+        let (sql, params) = scoped(condition, scope);
         let sql = format!("SELECT COUNT(*) FROM data_objects o WHERE {sql}");
         let rows = self.queries().rows(&sql, &params, &[Kind::Int]).await?;
         Ok(rows.first().map_or(0, |row| row[0].int()))
     }
 
-    /// A page of the objects matching `condition`, in id order.
+    /// A page of the objects of the datasets of `scope` matching `condition`, in id order.
     async fn search_objects(
         &self,
         condition: &Condition,
-        dataset: Option<i64>,
+        scope: &Scope,
         offset: u64,
         limit: u64,
     ) -> Result<Vec<ObjectRow>, StoreError> {
-        let (sql, mut params) = scoped(condition, dataset.as_slice());
+        let (sql, mut params) = scoped(condition, scope);
         params.push(SqlParam::Int(limit as i64));
         params.push(SqlParam::Int(offset as i64));
         let sql = format!(
@@ -215,7 +213,7 @@ pub trait CatalogStore: Database {
         after: i64,
         limit: i64,
     ) -> Result<Vec<(i64, String, String)>, StoreError> {
-        let (sql, mut params) = scoped(condition, &[dataset]);
+        let (sql, mut params) = scoped(condition, &Scope::Only(vec![dataset]));
         params.push(SqlParam::Int(after));
         params.push(SqlParam::Int(limit));
         let sql = format!(
@@ -268,17 +266,17 @@ pub trait CatalogStore: Database {
         Ok(query.fetch_all(self.pool()).await?)
     }
 
-    /// Orderable totals per dataset of the objects matching `condition` (in `datasets` only, when not
-    /// empty), computed in the database: from
+    /// Orderable totals per dataset of the objects of the datasets of `scope` matching `condition`,
+    /// computed in the database: from
     /// the per-dataset, per-date totals when the condition reads nothing else (and `use_totals`), else
     /// from the counters on the object rows.
     async fn summary(
         &self,
         condition: &Condition,
-        datasets: &[i64],
+        scope: &Scope,
         use_totals: bool,
     ) -> Result<Vec<SummaryRow>, StoreError> {
-        let (sql, params) = summary_statement(condition, datasets, use_totals);
+        let (sql, params) = summary_statement(condition, scope, use_totals);
         let rows = self.queries().rows(&sql, &params, &SUMMARY_KINDS).await?;
         Ok(rows.iter().map(|row| summary_row(row)).collect())
     }

@@ -4,33 +4,39 @@
 use sqlx::{AssertSqlSafe, Row};
 
 use super::{Counters, SummaryRow, bind_params, counter_columns};
+use crate::domain::access::Scope;
 use crate::domain::query::sql::{Condition, SqlParam};
 use crate::store::StoreError;
 use crate::store::timed::{Cell, Kind};
 
-/// The query's condition, restricted to some datasets when given (none: every dataset), and the
-/// parameters for it.
-pub(super) fn scoped(condition: &Condition, datasets: &[i64]) -> (String, Vec<SqlParam>) {
-    let mut params = condition.params.clone();
-    let mut sql = condition.sql.clone();
-    if !datasets.is_empty() {
-        let mut list = Vec::with_capacity(datasets.len());
-        for dataset in datasets {
-            params.push(SqlParam::Int(*dataset));
-            list.push(format!("${}", params.len()));
+/// The query's condition restricted to the datasets of `scope` (the access rights and, for a basket, the
+/// selection's datasets), and the parameters for it. Dataset ids are integers read from the database:
+/// written into the text, they add no parameter (the condition may already use many).
+pub(super) fn scoped(condition: &Condition, scope: &Scope) -> (String, Vec<SqlParam>) {
+    let params = condition.params.clone();
+    let sql = match scope {
+        Scope::All => condition.sql.clone(),
+        // The condition stays: its parameters are bound whatever the scope.
+        Scope::Only(ids) if ids.is_empty() => format!("1 = 0 AND ({})", condition.sql),
+        Scope::Only(ids) => {
+            let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+            format!(
+                "o.dataset_id IN ({}) AND ({})",
+                list.join(", "),
+                condition.sql
+            )
         }
-        sql = format!("o.dataset_id IN ({}) AND {sql}", list.join(", "));
-    }
+    };
     (sql, params)
 }
 
 /// The statement of a summary, and its parameters.
 pub(super) fn summary_statement(
     condition: &Condition,
-    datasets: &[i64],
+    scope: &Scope,
     use_totals: bool,
 ) -> (String, Vec<SqlParam>) {
-    let (sql, params) = scoped(condition, datasets);
+    let (sql, params) = scoped(condition, scope);
     let table = if use_totals && condition.dataset_and_date_only {
         "object_totals"
     } else {
@@ -65,10 +71,10 @@ pub(super) fn summary_row(cells: &[Cell]) -> SummaryRow {
 pub async fn summary_in(
     conn: &mut sqlx::AnyConnection,
     condition: &Condition,
-    datasets: &[i64],
+    scope: &Scope,
     use_totals: bool,
 ) -> Result<Vec<SummaryRow>, StoreError> {
-    let (sql, params) = summary_statement(condition, datasets, use_totals);
+    let (sql, params) = summary_statement(condition, scope, use_totals);
     let rows = bind_params(sqlx::query(AssertSqlSafe(sql)), &params)
         .fetch_all(conn)
         .await?;

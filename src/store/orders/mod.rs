@@ -6,6 +6,7 @@ mod tasks;
 use sqlx::{AnyConnection, AssertSqlSafe};
 
 use super::StoreError;
+use crate::domain::access::Viewer;
 use crate::domain::order::{FileState, OrderStatus, Progress};
 
 use crate::time::Timestamp;
@@ -16,7 +17,7 @@ pub use tasks::{
 
 pub const ORDER_COLUMNS: &str = "id, owner, label, creation_date, expiration_date, status, status_date, message, \
      on_success_url, basket_id, expanded, total_files, total_bytes, treated_files, treated_bytes, available_files, \
-     error_files, download_error_files, available_update_date";
+     error_files, download_error_files, available_update_date, access_groups";
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct OrderRow {
@@ -40,9 +41,20 @@ pub struct OrderRow {
     pub error_files: i64,
     pub download_error_files: i64,
     pub available_update_date: Option<i64>,
+    /// The owner's access groups frozen at creation (a JSON array); None: every dataset.
+    pub access_groups: Option<String>,
 }
 
 impl OrderRow {
+    /// Who the order orders and downloads as (docs/decisions.md "Access rights"): the owner's groups as
+    /// they were when it was created, or everything (an admin's order, or one older than access rights).
+    pub fn viewer(&self) -> Viewer {
+        match &self.access_groups {
+            None => Viewer::All,
+            Some(json) => Viewer::Groups(serde_json::from_str(json).unwrap_or_default()),
+        }
+    }
+
     pub fn status(&self) -> OrderStatus {
         self.status
     }
@@ -69,6 +81,7 @@ pub struct NewOrder {
     pub expiration_date: Option<Timestamp>,
     pub on_success_url: Option<String>,
     pub basket_id: Option<i64>,
+    pub viewer: Viewer,
 }
 
 pub async fn order_in(conn: &mut AnyConnection, id: i64) -> Result<Option<OrderRow>, StoreError> {
@@ -112,8 +125,9 @@ pub async fn label_taken(
 /// Creates a RUNNING order; returns its id.
 pub async fn insert_order(conn: &mut AnyConnection, order: &NewOrder) -> Result<i64, StoreError> {
     let id = sqlx::query_scalar(
-        "INSERT INTO orders (owner, label, creation_date, expiration_date, status, status_date, on_success_url, basket_id)
-         VALUES ($1, $2, $3, $4, $7, $3, $5, $6) RETURNING id",
+        "INSERT INTO orders (owner, label, creation_date, expiration_date, status, status_date, on_success_url, basket_id,
+                             access_groups)
+         VALUES ($1, $2, $3, $4, $7, $3, $5, $6, $8) RETURNING id",
     )
     .bind(&order.owner)
     .bind(&order.label)
@@ -122,6 +136,10 @@ pub async fn insert_order(conn: &mut AnyConnection, order: &NewOrder) -> Result<
     .bind(&order.on_success_url)
     .bind(order.basket_id)
     .bind(OrderStatus::Running)
+    .bind(match &order.viewer {
+        Viewer::All => None,
+        Viewer::Groups(groups) => Some(serde_json::to_string(groups).expect("strings serialize")),
+    })
     .fetch_one(&mut *conn)
     .await?;
     Ok(id)

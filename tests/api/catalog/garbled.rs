@@ -2,6 +2,7 @@
 
 use regards_order::catalog::generate::SplitMix as Random;
 use regards_order::catalog::search::{self, CatalogError};
+use regards_order::domain::access::Scope;
 
 use super::fixture::app_with_fixture;
 
@@ -52,8 +53,8 @@ async fn ten_thousand_garbled_queries_give_a_result_or_a_query_error() {
     for _ in 0..10_000 {
         let q = garbled(&mut random);
         // Through the same functions the endpoints call: search counts and pages, summary aggregates.
-        let searched = search::search(store, &q, 0, 5).await;
-        let summed = search::summary(store, &q, None).await;
+        let searched = search::search(store, &q, &Scope::All, 0, 5).await;
+        let summed = search::summary(store, &q, &Scope::All).await;
         match (searched, summed) {
             (Ok(_), Ok(_)) => answered += 1,
             (Err(CatalogError::Query(a)), Err(CatalogError::Query(b))) => {

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use regards_order::catalog::search;
+use regards_order::domain::access::Scope;
 use serde_json::json;
 
 use super::fixture::{app_with_fixture, archive_file, item};
@@ -41,15 +42,9 @@ async fn totals_and_object_scans_give_the_same_summaries() {
     for q in &queries {
         let condition = search::condition(store, q).await.unwrap();
         assert!(condition.dataset_and_date_only, "{q}");
-        for dataset in [None, Some(radar)] {
-            let from_totals = store
-                .summary(&condition, dataset.as_slice(), true)
-                .await
-                .unwrap();
-            let from_objects = store
-                .summary(&condition, dataset.as_slice(), false)
-                .await
-                .unwrap();
+        for dataset in [Scope::All, Scope::Only(vec![radar])] {
+            let from_totals = store.summary(&condition, &dataset, true).await.unwrap();
+            let from_objects = store.summary(&condition, &dataset, false).await.unwrap();
             assert_eq!(from_totals, from_objects, "{q} in {dataset:?}");
         }
     }
@@ -97,7 +92,7 @@ async fn the_changes_show_in_the_radar_totals(app: &TestApp, radar: i64) {
     let store = app.state.store.as_ref();
     let condition = search::condition(store, "").await.unwrap();
     let radar_row = store
-        .summary(&condition, &[radar], true)
+        .summary(&condition, &Scope::Only(vec![radar]), true)
         .await
         .unwrap()
         .remove(0);
