@@ -3,7 +3,7 @@
 mod external;
 mod file_access;
 mod files;
-mod metalink;
+pub mod metalink;
 mod names;
 mod private_addresses;
 mod servers;

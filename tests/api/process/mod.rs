@@ -1,5 +1,6 @@
 //! The binary itself, as scripts and operators run it: start, stop, crash, take over.
 
+mod access;
 mod catalog;
 mod downloads;
 mod jobs;
