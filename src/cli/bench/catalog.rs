@@ -4,7 +4,8 @@
 //! the same run: figures that compare across machines. "summary" is what the endpoint does (from the
 //! per-dataset, per-date totals when the query only reads datasets and dates); "scan" is the aggregate
 //! over the object rows that every other query takes. Then two basket adds of a selection matching ~all
-//! objects, each against the catalog summary of the same query.
+//! objects, each against the catalog summary of the same query. Last, the same queries for a user in two
+//! groups against an admin (`rights.rs`).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -107,10 +108,11 @@ async fn bench_backend(
         "search ms",
         "ratio"
     );
-    for (name, q) in queries {
-        bench_query(&store, name, &q, repeat).await?;
+    for (name, q) in &queries {
+        bench_query(&store, name, q, repeat).await?;
     }
     bench_basket(&config, repeat).await?;
+    super::rights::bench_rights(&store, &queries, repeat).await?;
     store.close().await;
     Ok(())
 }

@@ -5,6 +5,7 @@ mod admin;
 mod catalog;
 mod download;
 mod order;
+mod rights;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
