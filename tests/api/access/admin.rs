@@ -2,25 +2,10 @@
 //! rights.
 
 use regards_order::auth::Role;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::{app_with_rights, get_json};
+use super::{app_with_rights, get_json, put_rights};
 use crate::catalog::fixture::{collection, import_folder};
-use crate::helpers::TestApp;
-
-async fn put(app: &TestApp, token: &str, dataset: &str, body: &str) -> (u16, Value) {
-    let response = app
-        .client
-        .put(app.url(&format!("/access/datasets/{dataset}")))
-        .bearer_auth(token)
-        .header("content-type", "application/json")
-        .body(body.to_owned())
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
 
 #[tokio::test]
 async fn admins_read_and_replace_rights_and_others_are_refused() {
@@ -39,13 +24,13 @@ async fn admins_read_and_replace_rights_and_others_are_refused() {
     let (status, by_ip) = get_json(&app, &admin, &format!("/access/datasets/{ip_id}"), &[]).await;
     assert_eq!((status, &by_ip["content"]), (200, &one["content"]));
 
-    let (status, changed) = put(&app, &admin, &ip_id, r#"{"open": true}"#).await;
+    let (status, changed) = put_rights(&app, &admin, &ip_id, r#"{"open": true}"#).await;
     assert_eq!(status, 200);
     assert_eq!(
         changed["content"],
         json!({"datasetIpId": ip_id, "open": true, "rights": []})
     );
-    let (status, body) = put(
+    let (status, body) = put_rights(
         &app,
         &admin,
         &ip_id,
@@ -53,7 +38,7 @@ async fn admins_read_and_replace_rights_and_others_are_refused() {
     )
     .await;
     assert_eq!(status, 422, "{body}");
-    let (status, _) = put(
+    let (status, _) = put_rights(
         &app,
         &admin,
         "URN:AIP:DATASET:PROJECT:nope:V1",
@@ -61,12 +46,12 @@ async fn admins_read_and_replace_rights_and_others_are_refused() {
     )
     .await;
     assert_eq!(status, 404);
-    let (status, _) = put(&app, &admin, &ip_id, r#"{}"#).await;
+    let (status, _) = put_rights(&app, &admin, &ip_id, r#"{}"#).await;
     assert_eq!(status, 422);
     let exploit = app.token("ops@example.org", Role::Exploit);
     let (status, _) = get_json(&app, &exploit, "/access/datasets", &[]).await;
     assert_eq!(status, 403);
-    let (status, _) = put(&app, &exploit, &ip_id, r#"{"open": true}"#).await;
+    let (status, _) = put_rights(&app, &exploit, &ip_id, r#"{"open": true}"#).await;
     assert_eq!(status, 403);
 }
 
@@ -75,7 +60,7 @@ async fn admins_read_and_replace_rights_and_others_are_refused() {
 async fn a_reimport_never_overwrites_an_admins_rights() {
     let app = app_with_rights().await;
     let admin = app.admin_token();
-    let (status, _) = put(
+    let (status, _) = put_rights(
         &app,
         &admin,
         "afull",

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use super::{USERS, User, app_with_rights, file_names_of, get_json, objects_of, zip_entries};
+use super::{USERS, User, app_with_rights, file_names_of, get_json, objects_of, zip_of};
 use crate::downloads::get;
 use crate::downloads::metalink::files_of;
 use crate::helpers::TestApp;
@@ -150,15 +150,7 @@ async fn basket_and_order(app: &TestApp, token: &str, user: &User) -> Option<i64
 /// The zip, the metalink and each single file hold the orderable datasets' files only.
 async fn downloads(app: &TestApp, token: &str, user: &User, order: i64) {
     let expected = file_names_of(&user.orderable());
-    let zip = get(
-        app,
-        &format!("/user/orders/{order}/download"),
-        Some(token),
-        &[],
-    )
-    .await;
-    assert_eq!(zip.status(), 200, "{user:?}");
-    let (names, notice) = zip_entries(&zip.bytes().await.unwrap());
+    let (names, notice) = zip_of(app, token, order).await;
     assert_eq!(names, expected, "{user:?}");
     assert_eq!(notice, "", "{user:?}");
     let path = format!("/user/orders/{order}/metalink/download");

@@ -162,6 +162,29 @@ pub async fn get_json(
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
+/// PUT a dataset's rights with `token`: (status, JSON or Null).
+pub async fn put_rights(app: &TestApp, token: &str, dataset: &str, body: &str) -> (u16, Value) {
+    let response = app
+        .client
+        .put(app.url(&format!("/access/datasets/{dataset}")))
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// The zip of an order (200 expected): its entry names, and its NOTICE.txt.
+pub async fn zip_of(app: &TestApp, token: &str, order: i64) -> (BTreeSet<String>, String) {
+    let path = format!("/user/orders/{order}/download");
+    let zip = crate::downloads::get(app, &path, Some(token), &[]).await;
+    assert_eq!(zip.status(), 200);
+    zip_entries(&zip.bytes().await.unwrap())
+}
+
 /// The entry names of a zip, and the text of its NOTICE.txt (empty when it has none).
 pub fn zip_entries(bytes: &[u8]) -> (BTreeSet<String>, String) {
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes.to_vec())).unwrap();

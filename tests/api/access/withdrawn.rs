@@ -5,23 +5,10 @@ use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 
-use super::{USERS, app_with_rights, file_names_of, zip_entries};
+use super::{USERS, app_with_rights, file_names_of, put_rights, zip_of};
 use crate::downloads::get;
 use crate::downloads::metalink::files_of;
 use crate::helpers::TestApp;
-
-async fn put_rights(app: &TestApp, dataset: &str, body: Value) -> (u16, Value) {
-    let response = app
-        .client
-        .put(app.url(&format!("/access/datasets/{dataset}")))
-        .bearer_auth(app.admin_token())
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
 
 /// An order of everything by user A (groups A): files of "open" and "afull".
 async fn order_of_user_a(app: &TestApp) -> (String, i64) {
@@ -43,7 +30,12 @@ async fn files_of_a_dataset_withdrawn_after_the_order_are_refused_everywhere() {
     let afull = crate::downloads::file_id(&app, order, "afull-0").await;
     let open = crate::downloads::file_id(&app, order, "open-0").await;
     let rights = json!({"rights": [{"group": "B", "level": "FULL_ACCESS"}]});
-    assert_eq!(put_rights(&app, "afull", rights).await.0, 200);
+    assert_eq!(
+        put_rights(&app, &app.admin_token(), "afull", &rights.to_string())
+            .await
+            .0,
+        200
+    );
     // The zip first: it holds the files not downloaded yet.
     zip_names_the_withdrawn_files(&app, &token, order).await;
     let path = format!("/user/orders/{order}/metalink/download");
@@ -66,15 +58,7 @@ async fn files_of_a_dataset_withdrawn_after_the_order_are_refused_everywhere() {
 
 /// The zip holds the files still allowed; NOTICE.txt names each withdrawn one.
 async fn zip_names_the_withdrawn_files(app: &TestApp, token: &str, order: i64) {
-    let zip = get(
-        app,
-        &format!("/user/orders/{order}/download"),
-        Some(token),
-        &[],
-    )
-    .await;
-    assert_eq!(zip.status(), 200);
-    let (names, notice) = zip_entries(&zip.bytes().await.unwrap());
+    let (names, notice) = zip_of(app, token, order).await;
     assert_eq!(names, file_names_of(&BTreeSet::from(["open"])));
     assert_eq!(notice.lines().count(), 2, "{notice}");
     assert!(
@@ -106,7 +90,7 @@ async fn an_order_keeps_the_groups_of_its_creation_and_may_end_with_nothing_to_o
     let nobody = USERS[0].token(&app);
     crate::orders::select(&app, &nobody, "dataset:open").await;
     // The dataset closes between the basket and the expansion: the order finds nothing it may order.
-    let (status, _) = put_rights(&app, "open", json!({"rights": []})).await;
+    let (status, _) = put_rights(&app, &app.admin_token(), "open", r#"{"rights": []}"#).await;
     assert_eq!(status, 200);
     let order: Value = crate::orders::create(&app, &nobody, None)
         .await
