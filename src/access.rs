@@ -4,7 +4,7 @@
 
 use crate::auth::Caller;
 use crate::config::AccessConfig;
-use crate::domain::access::{DatasetAccess, Level, Need, Right, Scope, Viewer};
+use crate::domain::access::{DatasetAccess, Datasets, Level, Need, Right, Scope, Viewer};
 use crate::store::{DatasetRow, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -23,18 +23,19 @@ pub fn viewer(config: &AccessConfig, caller: &Caller) -> Viewer {
     Viewer::of_user(caller.is_admin(), &caller.groups, &config.public_groups)
 }
 
-/// The datasets `viewer` may use for `need`, read now.
-pub async fn scope(
+/// The datasets `viewer` may use for `need`, as a scope the store applies in the statement itself.
+pub fn scope(config: &AccessConfig, viewer: &Viewer, need: Need) -> Scope {
+    viewer.scope(need, config.default_open())
+}
+
+/// The datasets `viewer` may use for `need`, read now (for checks made one dataset at a time).
+pub async fn datasets(
     store: &dyn Store,
     config: &AccessConfig,
     viewer: &Viewer,
     need: Need,
-) -> Result<Scope, StoreError> {
-    if *viewer == Viewer::All {
-        return Ok(Scope::All);
-    }
-    let accesses = store.dataset_accesses().await?;
-    Ok(viewer.scope(&accesses, config.default_open(), need))
+) -> Result<Datasets, StoreError> {
+    store.datasets_in(&scope(config, viewer, need)).await
 }
 
 /// A dataset and its stored access.

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::access;
 use crate::app::AppState;
-use crate::domain::access::{Need, Scope, Viewer};
+use crate::domain::access::{Datasets, Need, Scope, Viewer};
 use crate::domain::query::sql::{Condition, Dialect, ValueType, to_sql};
 use crate::domain::query::{QueryError, parse};
 use crate::domain::selection::{Selection, SelectionError, combine, freeze};
@@ -50,8 +50,8 @@ impl Compiler {
 
 /// The datasets whose files `viewer` may put in a basket now (FULL_ACCESS, docs/decisions.md "Access
 /// rights").
-async fn orderable(state: &AppState, viewer: &Viewer) -> Result<Scope, StoreError> {
-    access::scope(
+async fn orderable(state: &AppState, viewer: &Viewer) -> Result<Datasets, StoreError> {
+    access::datasets(
         state.store.as_ref(),
         &state.config.access,
         viewer,
@@ -73,7 +73,7 @@ pub async fn add_selection(
     let now = state.clock.now();
     let frozen = freeze(&query, now);
     let condition = compiler.compile(&frozen)?;
-    let scope = orderable(state, viewer).await?;
+    let scope = access::scope(&state.config.access, viewer, Need::Data);
     let found: Vec<SummaryRow> = state
         .store
         .summary(&condition, &scope, true)
@@ -114,7 +114,8 @@ pub async fn add_selection(
             touched.push((selection_id, dataset.id));
         }
     }
-    refresh(&mut tx, &compiler, &scope, basket_id, &touched).await?;
+    let orderable = orderable(state, viewer).await?;
+    refresh(&mut tx, &compiler, &orderable, basket_id, &touched).await?;
     let content = rows::load_basket(&mut tx, basket_id).await?;
     commit(tx).await?;
     Ok(Some(content))
@@ -183,7 +184,7 @@ pub async fn remove_item(
         ))
     })?;
     let compiler = Compiler::new(state).await?;
-    let scope = orderable(state, viewer).await?;
+    let orderable = orderable(state, viewer).await?;
     let mut tx = state.store.begin_write().await?;
     let now = state.clock.now();
     let Some(basket_id) =
@@ -201,7 +202,7 @@ pub async fn remove_item(
     refresh(
         &mut tx,
         &compiler,
-        &scope,
+        &orderable,
         basket_id,
         &[(selection_id, dataset_id)],
     )
@@ -276,11 +277,11 @@ async fn counters_in(
 /// Rebuilds dataset selections `(id, dataset)` from their items: the OR of their requests in canonical
 /// form, counted in its own dataset only (an object selected twice counts once). A selection of one item
 /// counts what its item counts; selections with the same items are counted by one query; a selection
-/// without items goes. Datasets outside `scope` (rights withdrawn since the add) count nothing.
+/// without items goes. Datasets not `orderable` (rights withdrawn since the add) count nothing.
 async fn refresh(
     tx: &mut Conn,
     compiler: &Compiler,
-    scope: &Scope,
+    orderable: &Datasets,
     basket_id: i64,
     selections: &[(i64, i64)],
 ) -> Result<(), BasketError> {
@@ -299,7 +300,7 @@ async fn refresh(
                 // Counted as its item, but checked as the order's expansion will read it.
                 let request = combine(&requests);
                 compiler.compile(&request)?;
-                let counters = if scope.contains(dataset_id) {
+                let counters = if orderable.contains(dataset_id) {
                     only.counters
                 } else {
                     Counters::default()
@@ -316,7 +317,7 @@ async fn refresh(
         let datasets: Vec<i64> = members
             .iter()
             .map(|(_, dataset)| *dataset)
-            .filter(|dataset| scope.contains(*dataset))
+            .filter(|dataset| orderable.contains(*dataset))
             .collect();
         let found = summary_in(
             tx,

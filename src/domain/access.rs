@@ -3,7 +3,8 @@
 //!
 //! A dataset is open, or carries rights `[{group, level}]`, or was never given rights (then the
 //! `[access] default` applies). A viewer is everyone (ADMIN and above, and orders they placed) or a set
-//! of groups. The rule is pure; the store turns its answer into a dataset list for SQL (`Scope`).
+//! of groups. The rule (`Rule`) is data: the store writes it into the statements that read datasets,
+//! objects and files, so it is applied where the data is read (`store::access`).
 
 use std::collections::BTreeSet;
 
@@ -67,10 +68,11 @@ pub enum Need {
 }
 
 impl Level {
-    fn grants(self, need: Need) -> bool {
+    /// The levels that grant `need`.
+    pub fn granting(need: Need) -> &'static [Level] {
         match need {
-            Need::Metadata => true,
-            Need::Data => self == Level::FullAccess,
+            Need::Metadata => &[Level::RestrictedAccess, Level::FullAccess],
+            Need::Data => &[Level::FullAccess],
         }
     }
 }
@@ -97,59 +99,51 @@ impl Viewer {
         Viewer::Groups(groups)
     }
 
-    /// May this viewer do `need` with a dataset of this access, when unset datasets are `default_open`?
-    pub fn may(&self, access: &DatasetAccess, default_open: bool, need: Need) -> bool {
-        let groups = match self {
-            Viewer::All => return true,
-            Viewer::Groups(groups) => groups,
-        };
-        match access {
-            DatasetAccess::Unset => default_open,
-            DatasetAccess::Open => true,
-            DatasetAccess::Rights(rights) => rights
-                .iter()
-                .any(|right| right.level.grants(need) && groups.contains(&right.group)),
-        }
-    }
-
-    /// The datasets (of `datasets`, with their access) this viewer may use for `need`.
-    pub fn scope(
-        &self,
-        datasets: &[(i64, DatasetAccess)],
-        default_open: bool,
-        need: Need,
-    ) -> Scope {
+    /// The datasets this viewer may use for `need`, when datasets never given rights are
+    /// `default_open`: every dataset for admins, else the rule the database applies.
+    pub fn scope(&self, need: Need, default_open: bool) -> Scope {
         match self {
             Viewer::All => Scope::All,
-            Viewer::Groups(_) => Scope::Only(
-                datasets
-                    .iter()
-                    .filter(|(_, access)| self.may(access, default_open, need))
-                    .map(|(id, _)| *id)
-                    .collect(),
-            ),
+            Viewer::Groups(groups) => Scope::Rule(Rule {
+                groups: groups.iter().cloned().collect(),
+                need,
+                default_open,
+            }),
         }
     }
 }
 
-/// The datasets a query may read: all of them, or only these (possibly none).
+/// The rule of access, for one viewer and one need: a dataset is allowed when it is open, when it was
+/// never given rights and `default_open`, or when one of `groups` has a right of a level granting `need`.
+/// The store writes it into statements (`store::access`), so that it is applied where the data is read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    pub groups: Vec<String>,
+    pub need: Need,
+    pub default_open: bool,
+}
+
+/// The datasets a query may read: all of them, only these (possibly none), or those a rule allows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scope {
     All,
     Only(Vec<i64>),
+    Rule(Rule),
 }
 
-impl Scope {
+/// A set of datasets read from the database: all, or these.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Datasets {
+    All,
+    Only(BTreeSet<i64>),
+}
+
+impl Datasets {
     pub fn contains(&self, dataset: i64) -> bool {
         match self {
-            Scope::All => true,
-            Scope::Only(ids) => ids.contains(&dataset),
+            Datasets::All => true,
+            Datasets::Only(ids) => ids.contains(&dataset),
         }
-    }
-
-    /// This scope narrowed to one dataset: `None` when the dataset is outside it.
-    pub fn narrowed_to(&self, dataset: i64) -> Option<Scope> {
-        self.contains(dataset).then(|| Scope::Only(vec![dataset]))
     }
 }
 
@@ -157,72 +151,29 @@ impl Scope {
 mod tests {
     use super::*;
 
-    fn right(group: &str, level: Level) -> Right {
-        Right {
-            group: group.into(),
-            level,
-        }
-    }
-
-    fn user(groups: &[&str]) -> Viewer {
-        let groups: Vec<String> = groups.iter().map(|g| g.to_string()).collect();
-        Viewer::of_user(false, &groups, &["public".into()])
-    }
-
     #[test]
-    fn levels_grant_metadata_or_data_to_their_group_only() {
-        let access = DatasetAccess::Rights(vec![
-            right("A", Level::RestrictedAccess),
-            right("B", Level::FullAccess),
-        ]);
-        for (viewer, metadata, data) in [
-            (user(&[]), false, false),
-            (user(&["A"]), true, false),
-            (user(&["B"]), true, true),
-            (user(&["A", "B"]), true, true),
-            (Viewer::of_user(true, &[], &[]), true, true),
-        ] {
-            assert_eq!(viewer.may(&access, true, Need::Metadata), metadata);
-            assert_eq!(viewer.may(&access, true, Need::Data), data);
-        }
-    }
-
-    #[test]
-    fn unset_datasets_follow_the_default_and_empty_rights_close_to_all_but_admins() {
-        let nobody = user(&["A"]);
-        assert!(nobody.may(&DatasetAccess::Unset, true, Need::Data));
-        assert!(!nobody.may(&DatasetAccess::Unset, false, Need::Metadata));
-        assert!(nobody.may(&DatasetAccess::Open, false, Need::Data));
-        assert!(!nobody.may(&DatasetAccess::Rights(vec![]), true, Need::Metadata));
-        assert!(Viewer::All.may(&DatasetAccess::Rights(vec![]), false, Need::Data));
-    }
-
-    #[test]
-    fn public_groups_count_for_every_user() {
-        let access = DatasetAccess::Rights(vec![right("public", Level::FullAccess)]);
-        assert!(user(&[]).may(&access, false, Need::Data));
-    }
-
-    #[test]
-    fn scopes_list_the_allowed_datasets_and_admins_read_all() {
-        let datasets = vec![
-            (1, DatasetAccess::Open),
-            (
-                2,
-                DatasetAccess::Rights(vec![right("A", Level::RestrictedAccess)]),
-            ),
-            (3, DatasetAccess::Unset),
-        ];
-        let a = user(&["A"]);
+    fn users_have_their_groups_and_the_public_ones_and_admins_everything() {
+        let groups = vec!["A".to_owned(), String::new()];
+        let user = Viewer::of_user(false, &groups, &["public".into()]);
         assert_eq!(
-            a.scope(&datasets, false, Need::Metadata),
-            Scope::Only(vec![1, 2])
+            user.scope(Need::Data, true),
+            Scope::Rule(Rule {
+                groups: vec!["A".into(), "public".into()],
+                need: Need::Data,
+                default_open: true,
+            })
         );
         assert_eq!(
-            a.scope(&datasets, true, Need::Data),
-            Scope::Only(vec![1, 3])
+            Viewer::of_user(true, &groups, &[]).scope(Need::Data, false),
+            Scope::All
         );
-        assert_eq!(Viewer::All.scope(&datasets, false, Need::Data), Scope::All);
-        assert_eq!(Scope::Only(vec![1]).narrowed_to(2), None);
+    }
+
+    #[test]
+    fn metadata_is_granted_by_both_levels_and_data_by_full_access_only() {
+        assert_eq!(Level::granting(Need::Metadata).len(), 2);
+        assert_eq!(Level::granting(Need::Data), &[Level::FullAccess]);
+        assert!(Datasets::Only(BTreeSet::from([3])).contains(3));
+        assert!(!Datasets::Only(BTreeSet::new()).contains(3));
     }
 }

@@ -149,7 +149,7 @@ impl Allowed {
                 withheld: HashMap::new(),
             });
         }
-        let scope = crate::access::scope(
+        let scope = crate::access::datasets(
             state.store.as_ref(),
             &state.config.access,
             &viewer,

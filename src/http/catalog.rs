@@ -223,15 +223,9 @@ pub struct SummaryParams {
 }
 
 /// The datasets whose metadata the caller may see (docs/decisions.md "Access rights").
-async fn visible(state: &AppState, caller: &Caller) -> Result<Scope, AppError> {
+fn visible(state: &AppState, caller: &Caller) -> Scope {
     let viewer = access::viewer(&state.config.access, caller);
-    Ok(access::scope(
-        state.store.as_ref(),
-        &state.config.access,
-        &viewer,
-        Need::Metadata,
-    )
-    .await?)
+    access::scope(&state.config.access, &viewer, Need::Metadata)
 }
 
 #[utoipa::path(
@@ -250,9 +244,16 @@ async fn datasets(
     Query(params): Query<PageParams>,
 ) -> Result<axum::Json<Page<DatasetDto>>, AppError> {
     let request = params.resolve(state.config.orders.page_size)?;
-    let scope = visible(&state, &caller).await?;
+    let viewer = access::viewer(&state.config.access, &caller);
+    let visible = access::datasets(
+        state.store.as_ref(),
+        &state.config.access,
+        &viewer,
+        Need::Metadata,
+    )
+    .await?;
     let mut all = state.store.datasets().await?;
-    all.retain(|dataset| scope.contains(dataset.id));
+    all.retain(|dataset| visible.contains(dataset.id));
     let total = all.len() as u64;
     let items = all
         .into_iter()
@@ -287,7 +288,7 @@ async fn search_objects(
     }
     .resolve(state.config.orders.page_size)?;
     let q = params.q.unwrap_or_default();
-    let scope = visible(&state, &caller).await?;
+    let scope = visible(&state, &caller);
     let (found, total) = search::search(
         state.store.as_ref(),
         &q,
@@ -323,7 +324,7 @@ async fn summary(
     Query(params): Query<SummaryParams>,
 ) -> Result<axum::Json<Resource<SummaryDto>>, AppError> {
     let q = params.q.unwrap_or_default();
-    let scope = visible(&state, &caller).await?;
+    let scope = visible(&state, &caller);
     let summaries = search::summary(state.store.as_ref(), &q, &scope).await?;
     Ok(axum::Json(Resource::new(
         SummaryDto::from(summaries),

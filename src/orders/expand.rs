@@ -33,7 +33,7 @@ pub async fn expand(state: &AppState, order_id: i64) -> anyhow::Result<()> {
     let dialect = crate::catalog::search::dialect(state.store.as_ref());
     // Only the datasets the order's frozen groups may order now (docs/decisions.md "Access rights").
     let viewer = order.viewer();
-    let orderable = access::scope(
+    let orderable = access::datasets(
         state.store.as_ref(),
         &state.config.access,
         &viewer,

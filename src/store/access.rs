@@ -4,12 +4,75 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
+use sqlx::{AssertSqlSafe, Row};
 
 use super::{Conn, Database, StoreError};
-use crate::domain::access::{DatasetAccess, Level, Right};
+use crate::domain::access::{DatasetAccess, Datasets, Level, Right, Rule, Scope};
+use crate::domain::query::sql::SqlParam;
+
+/// `SELECT d.id FROM datasets d WHERE <rule>`, its parameters appended to `params` (numbered after
+/// those already there): the datasets a rule allows, as a statement or a sub-query.
+pub fn allowed_ids(rule: &Rule, params: &mut Vec<SqlParam>) -> String {
+    let mut allowed = vec!["d.access_open = 1".to_owned()];
+    if rule.default_open {
+        allowed.push("d.access_open IS NULL".to_owned());
+    }
+    if !rule.groups.is_empty() {
+        let mut groups = Vec::with_capacity(rule.groups.len());
+        for group in &rule.groups {
+            params.push(SqlParam::Text(group.clone()));
+            groups.push(format!("${}", params.len()));
+        }
+        let levels: Vec<String> = Level::granting(rule.need)
+            .iter()
+            .map(|level| format!("'{}'", level.as_ref()))
+            .collect();
+        allowed.push(format!(
+            "EXISTS (SELECT 1 FROM dataset_rights r WHERE r.dataset_id = d.id AND r.group_name IN ({}) \
+             AND r.level IN ({}))",
+            groups.join(", "),
+            levels.join(", ")
+        ));
+    }
+    format!("SELECT d.id FROM datasets d WHERE {}", allowed.join(" OR "))
+}
+
+/// The condition on data objects `o` that keeps them in the datasets of `scope`, its parameters
+/// appended to `params`. A rule is a filter on the rows the query finds, never what drives the plan
+/// (`+o.dataset_id`: no index on it is used for the rule), so a user's query runs as an admin's does.
+pub fn in_scope(scope: &Scope, params: &mut Vec<SqlParam>) -> Option<String> {
+    match scope {
+        Scope::All => None,
+        Scope::Only(ids) if ids.is_empty() => Some("1 = 0".to_owned()),
+        // Dataset ids are integers read from the database: written into the text, they add no
+        // parameter to a condition that may already use many.
+        Scope::Only(ids) => {
+            let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+            Some(format!("o.dataset_id IN ({})", list.join(", ")))
+        }
+        Scope::Rule(rule) => Some(format!("+o.dataset_id IN ({})", allowed_ids(rule, params))),
+    }
+}
 
 #[async_trait]
 pub trait AccessStore: Database {
+    /// The datasets a scope allows, read now.
+    async fn datasets_in(&self, scope: &Scope) -> Result<Datasets, StoreError> {
+        let mut params = Vec::new();
+        let sql = match scope {
+            Scope::All => return Ok(Datasets::All),
+            Scope::Only(ids) => return Ok(Datasets::Only(ids.iter().copied().collect())),
+            Scope::Rule(rule) => allowed_ids(rule, &mut params),
+        };
+        let query = super::catalog::bind_params(sqlx::query(AssertSqlSafe(sql)), &params);
+        let rows = query.fetch_all(self.pool()).await?;
+        let ids = rows
+            .iter()
+            .map(|row| row.try_get::<i64, _>(0))
+            .collect::<Result<_, _>>()?;
+        Ok(Datasets::Only(ids))
+    }
+
     /// Every dataset's id with its access, in id order.
     async fn dataset_accesses(&self) -> Result<Vec<(i64, DatasetAccess)>, StoreError> {
         let rows: Vec<(i64, Option<i64>, Option<String>, Option<String>)> = sqlx::query_as(
@@ -36,16 +99,6 @@ pub trait AccessStore: Database {
             }
         }
         Ok(accesses.into_iter().collect())
-    }
-
-    /// One dataset's access; `None` for an unknown dataset.
-    async fn dataset_access(&self, dataset: i64) -> Result<Option<DatasetAccess>, StoreError> {
-        Ok(self
-            .dataset_accesses()
-            .await?
-            .into_iter()
-            .find(|(id, _)| *id == dataset)
-            .map(|(_, access)| access))
     }
 
     /// Replaces a dataset's access (an admin's change).

@@ -92,7 +92,7 @@ async fn timed(
     q: &str,
     what: Measured,
 ) -> anyhow::Result<()> {
-    let scope = access::scope(store.as_ref(), config, viewer, Need::Metadata).await?;
+    let scope = access::scope(config, viewer, Need::Metadata);
     match what {
         Measured::Search => drop(search::search(store.as_ref(), q, &scope, 0, 20).await?),
         Measured::Summary => drop(search::summary(store.as_ref(), q, &scope).await?),

@@ -9,23 +9,13 @@ use crate::domain::query::sql::{Condition, SqlParam};
 use crate::store::StoreError;
 use crate::store::timed::{Cell, Kind};
 
-/// The query's condition restricted to the datasets of `scope` (the access rights and, for a basket, the
-/// selection's datasets), and the parameters for it. Dataset ids are integers read from the database:
-/// written into the text, they add no parameter (the condition may already use many).
+/// The query's condition restricted to the datasets of `scope` (the access rights; for a basket, the
+/// selection's datasets), and the parameters for it.
 pub(super) fn scoped(condition: &Condition, scope: &Scope) -> (String, Vec<SqlParam>) {
-    let params = condition.params.clone();
-    let sql = match scope {
-        Scope::All => condition.sql.clone(),
-        // The condition stays: its parameters are bound whatever the scope.
-        Scope::Only(ids) if ids.is_empty() => format!("1 = 0 AND ({})", condition.sql),
-        Scope::Only(ids) => {
-            let list: Vec<String> = ids.iter().map(i64::to_string).collect();
-            format!(
-                "o.dataset_id IN ({}) AND ({})",
-                list.join(", "),
-                condition.sql
-            )
-        }
+    let mut params = condition.params.clone();
+    let sql = match crate::store::access::in_scope(scope, &mut params) {
+        None => condition.sql.clone(),
+        Some(filter) => format!("{filter} AND ({})", condition.sql),
     };
     (sql, params)
 }
