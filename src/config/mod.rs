@@ -2,6 +2,7 @@
 //! `REGARDS_ORDER__SECTION__KEY` environment variables, then command-line flags. Unknown keys are
 //! reported, not fatal. Nothing else in the service reads the environment.
 
+mod auth;
 mod duration;
 mod http_client;
 mod layers;
@@ -13,12 +14,13 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::{Table, Value};
 
+pub use auth::{AuthConfig, ClaimsConfig, KEY_REFETCH_INTERVAL};
 pub use duration::parse_duration;
 pub use http_client::{HttpClientConfig, Proxies};
 pub use layers::ENV_PREFIX;
 pub use sections::{
-    AuthConfig, DatabaseConfig, HttpConfig, JobsConfig, LogConfig, LogFormat, MailConfig,
-    OrdersConfig, StorageConfig, StorageKind, redact_url,
+    DatabaseConfig, HttpConfig, JobsConfig, LogConfig, LogFormat, MailConfig, OrdersConfig,
+    StorageConfig, StorageKind, redact_url,
 };
 
 const DEFAULTS: &str = include_str!("defaults.toml");
@@ -132,6 +134,7 @@ impl Config {
             }
         }
         self.http.public_url = self.http.public_url.trim().trim_end_matches('/').to_owned();
+        self.auth.normalize();
         self.validate()?;
         Ok(self)
     }
@@ -154,6 +157,7 @@ impl Config {
             ));
         }
         self.http.validate()?;
+        self.auth.validate().map_err(ConfigError::Invalid)?;
         if !(1..=1000).contains(&self.orders.page_size) {
             return invalid(format!(
                 "orders.page_size must be between 1 and 1000, got {}",

@@ -75,22 +75,6 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-#[derive(Clone, Deserialize)]
-pub struct AuthConfig {
-    /// Empty: generated once and kept in `<data_dir>/secret`.
-    pub secret: String,
-    pub tenant: String,
-}
-
-impl std::fmt::Debug for AuthConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AuthConfig")
-            .field("secret", &"<redacted>")
-            .field("tenant", &self.tenant)
-            .finish()
-    }
-}
-
 #[derive(Debug, Clone, Deserialize)]
 pub struct OrdersConfig {
     /// How long an order lasts from its creation; none (`"never"`): until its owner deletes it.
