@@ -55,6 +55,9 @@ pub enum AuthError {
     Expired,
     #[error("Invalid token: unknown role {0:?}")]
     UnknownRole(String),
+    /// The identity provider's keys could not be fetched: `<url>: <error>`.
+    #[error("Identity provider keys unavailable: {0}")]
+    ProviderUnavailable(String),
     #[error("Access denied: role {actual} is below the {required} role this endpoint needs")]
     RoleTooLow { actual: Role, required: Role },
 }
