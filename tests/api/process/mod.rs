@@ -2,6 +2,7 @@
 
 mod catalog;
 mod downloads;
+mod identity;
 mod jobs;
 mod orders;
 mod serve;
