@@ -14,13 +14,13 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::{Table, Value};
 
-pub use auth::{AuthConfig, ClaimsConfig, KEY_REFETCH_INTERVAL};
+pub use auth::{ClaimsConfig, KEY_REFETCH_INTERVAL};
 pub use duration::parse_duration;
 pub use http_client::{HttpClientConfig, Proxies};
 pub use layers::ENV_PREFIX;
 pub use sections::{
-    DatabaseConfig, HttpConfig, JobsConfig, LogConfig, LogFormat, MailConfig, OrdersConfig,
-    StorageConfig, StorageKind, redact_url,
+    AuthConfig, DatabaseConfig, HttpConfig, JobsConfig, LogConfig, LogFormat, MailConfig,
+    OrdersConfig, StorageConfig, StorageKind, redact_url,
 };
 
 const DEFAULTS: &str = include_str!("defaults.toml");

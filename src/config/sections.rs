@@ -8,6 +8,9 @@ use serde::Deserialize;
 
 use super::{ConfigError, DEFAULT_CACHE_BYTES, duration};
 
+/// `[auth]` and `[auth.claims]`, with their checks, are in `auth.rs`.
+pub use super::auth::AuthConfig;
+
 #[derive(Clone, Deserialize)]
 pub struct HttpConfig {
     pub bind: String,
