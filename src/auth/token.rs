@@ -12,7 +12,8 @@ pub struct Caller {
     /// The token's `email` claim, else its `sub`.
     pub user: String,
     pub role: Role,
-    /// The access groups the token names (`accessGroups`), before `[access] public_groups` are added.
+    /// The access groups the token names (`accessGroups`; for a provider token the claim
+    /// `[auth.claims] groups` names, else `groups`), before `[access] public_groups` are added.
     pub groups: Vec<String>,
 }
 

@@ -175,3 +175,17 @@ async fn symmetric_and_encryption_keys_of_the_set_verify_nothing() {
     .await;
     assert_eq!(whoami(&app, &ec.sign(&claims)).await.0.as_u16(), 200);
 }
+
+#[tokio::test]
+async fn expiry_is_read_on_the_service_clock() {
+    let key = SigningKey::es256("ec-1");
+    let provider = Provider::start(&[&key]).await;
+    let app = app_for(&provider).await;
+    // Valid for an hour by the wall clock.
+    let token = key.sign(&claims(&provider.url, "ann@example.org"));
+    assert_eq!(whoami(&app, &token).await.0.as_u16(), 200);
+    app.state
+        .clock
+        .advance(std::time::Duration::from_secs(3601));
+    assert_refused(&app, &token, "Token expired").await;
+}
