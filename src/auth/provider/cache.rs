@@ -22,13 +22,18 @@ pub enum KeySource {
     Discovery(String),
 }
 
+/// Cheap to share: the fetch runs as a task of its own (see `resolve`).
 pub struct KeyCache {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
     source: KeySource,
     client: reqwest::Client,
     refetch_interval: Duration,
     state: RwLock<CacheState>,
     /// Held while fetching: one fetch at a time.
-    fetching: tokio::sync::Mutex<()>,
+    fetching: Arc<tokio::sync::Mutex<()>>,
 }
 
 #[derive(Clone, Default)]
@@ -76,52 +81,66 @@ impl CacheState {
 impl KeyCache {
     pub fn new(source: KeySource, client: reqwest::Client, refetch_interval: Duration) -> KeyCache {
         KeyCache {
-            source,
-            client,
-            refetch_interval,
-            state: RwLock::new(CacheState::default()),
-            fetching: tokio::sync::Mutex::new(()),
+            shared: Arc::new(Shared {
+                source,
+                client,
+                refetch_interval,
+                state: RwLock::new(CacheState::default()),
+                fetching: Arc::new(tokio::sync::Mutex::new(())),
+            }),
         }
     }
 
     /// The keys that hold `kid`, fetched first when they are missing, stale, or lack that id (and
     /// the refetch interval allows it).
     pub async fn resolve(&self, kid: &str) -> Result<Resolved, AuthError> {
-        if let Some(found) = self.read().fresh(kid, Instant::now()) {
+        let shared = &self.shared;
+        if let Some(found) = shared.read().fresh(kid, Instant::now()) {
             return Ok(found);
         }
-        let _flight = self.fetching.lock().await;
-        let state = self.read();
+        let flight = shared.fetching.clone().lock_owned().await;
+        let state = shared.read();
         let now = Instant::now();
         if let Some(found) = state.fresh(kid, now) {
             return Ok(found);
         }
         let throttled = state
             .throttled_since
-            .is_some_and(|since| now < since + self.refetch_interval);
+            .is_some_and(|since| now < since + shared.refetch_interval);
         if !throttled {
             let unknown_kid = state.keys.as_ref().is_some_and(|k| k.get(kid).is_none());
-            self.refresh(state, unknown_kid).await;
+            // A task of its own, holding the lock: a client that gives up (its request dropped)
+            // neither cuts the fetch short nor lets a second one start, so its outcome and the
+            // throttle are always recorded.
+            let shared = shared.clone();
+            let fetch = tokio::spawn(async move {
+                let _flight = flight;
+                shared.refresh(state, unknown_kid).await;
+            });
+            let _ = fetch.await;
         }
-        self.read().known(kid)
+        shared.read().known(kid)
     }
 
     /// Fetches the keys unless some are already held: at start, so the log says whether the provider
     /// answers. Returns how many usable keys are held.
     pub async fn prefetch(&self) -> Result<usize, FetchFailure> {
-        let _flight = self.fetching.lock().await;
-        let state = self.read();
+        let shared = &self.shared;
+        let _flight = shared.fetching.lock().await;
+        let state = shared.read();
         if state.keys.is_none() {
-            self.refresh(state, false).await;
+            shared.refresh(state, false).await;
         }
-        let state = self.read();
+        let state = shared.read();
         match (state.keys, state.failure) {
             (Some(keys), _) => Ok(keys.len()),
             (None, Some(failure)) => Err(failure),
             (None, None) => Ok(0),
         }
     }
+}
 
+impl Shared {
     fn read(&self) -> CacheState {
         self.state
             .read()

@@ -109,3 +109,20 @@ async fn keys_are_kept_for_the_max_age_of_the_answer_else_five_minutes() {
     assert_eq!(whoami(&app, &token).await.0, StatusCode::OK);
     assert_eq!(provider.jwks_requests(), 2);
 }
+
+#[tokio::test]
+async fn clients_that_give_up_during_a_fetch_do_not_multiply_fetches() {
+    let key = SigningKey::es256("ec-1");
+    let provider = Provider::start(&[&key]).await;
+    provider.set_delay(Duration::from_secs(2));
+    let app = app_for(&provider).await;
+    let token = key.sign(&claims(&provider.url, "ann@example.org"));
+    for _ in 0..5 {
+        let gave_up = tokio::time::timeout(Duration::from_millis(50), whoami(&app, &token)).await;
+        assert!(gave_up.is_err(), "the keys take 2 s to come");
+    }
+    // The fetch the first one started goes on without it; the next client gets its outcome.
+    let (status, body) = whoami(&app, &token).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(provider.jwks_requests(), 1);
+}

@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
@@ -20,6 +21,8 @@ use super::keys::{SigningKey, jwk_set};
 struct Published {
     jwks: Mutex<Value>,
     cache_control: Mutex<Option<String>>,
+    /// How long the JWK set takes to answer.
+    delay: Mutex<Duration>,
     issuer: Mutex<String>,
     /// Where the JWK set is, whatever the issuer says.
     jwks_uri: String,
@@ -73,6 +76,10 @@ impl Provider {
         *self.published.jwks.lock().unwrap() = document;
     }
 
+    pub fn set_delay(&self, delay: Duration) {
+        *self.published.delay.lock().unwrap() = delay;
+    }
+
     pub fn set_cache_control(&self, value: &str) {
         *self.published.cache_control.lock().unwrap() = Some(value.to_owned());
     }
@@ -93,6 +100,8 @@ impl Provider {
 
 async fn jwks(State(published): State<Arc<Published>>) -> Response {
     published.jwks_requests.fetch_add(1, Ordering::SeqCst);
+    let delay = *published.delay.lock().unwrap();
+    tokio::time::sleep(delay).await;
     let body = published.jwks.lock().unwrap().clone();
     let cache_control = published.cache_control.lock().unwrap().clone();
     let mut response = axum::Json(body).into_response();
