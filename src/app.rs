@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use metrics_exporter_prometheus::PrometheusHandle;
 
-use crate::auth::{TokenKeys, load_or_create_secret};
+use crate::auth::{IdentityProvider, TokenKeys, load_or_create_secret};
 use crate::config::Config;
 use crate::notify::Mailer;
 use crate::store::Store;
@@ -19,6 +19,9 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub store: Arc<dyn Store>,
     pub keys: Arc<TokenKeys>,
+    /// The identity provider whose tokens are accepted beside HS512 ones (`[auth] jwks_url` or
+    /// `oidc_issuer`); it fetches its keys over `http.general`.
+    pub identity: Option<Arc<IdentityProvider>>,
     pub clock: Clock,
     pub mailer: Mailer,
     pub metrics: PrometheusHandle,
@@ -30,7 +33,8 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Opens (and migrates) the database, loads or creates the secret, prepares the mailer.
+    /// Opens (and migrates) the database, loads or creates the secret, prepares the mailer and the
+    /// identity provider (whose keys are fetched when first needed: a provider down never stops this).
     /// `bound` is the listening address, when there is one, for the default public URL.
     pub async fn open(
         config: Config,
@@ -54,7 +58,9 @@ impl AppState {
         let mailer = Mailer::from_config(&config)?;
         let public_url = public_url(&config, bound);
         let storages = crate::storage::Storages::from_config(&config.storages);
+        let identity = IdentityProvider::from_config(&config.auth, http.general.clone());
         Ok(AppState {
+            identity: identity.map(Arc::new),
             http,
             storages,
             config: Arc::new(config),

@@ -12,7 +12,8 @@ pub struct Caller {
     /// The token's `email` claim, else its `sub`.
     pub user: String,
     pub role: Role,
-    /// The access groups the token names (`accessGroups`), before `[access] public_groups` are added.
+    /// The access groups the token names (`accessGroups`; for a provider token the claim
+    /// `[auth.claims] groups` names, else `groups`), before `[access] public_groups` are added.
     pub groups: Vec<String>,
 }
 
@@ -55,6 +56,9 @@ pub enum AuthError {
     Expired,
     #[error("Invalid token: unknown role {0:?}")]
     UnknownRole(String),
+    /// The identity provider's keys could not be fetched: `<url>: <error>`.
+    #[error("Identity provider keys unavailable: {0}")]
+    ProviderUnavailable(String),
     #[error("Access denied: role {actual} is below the {required} role this endpoint needs")]
     RoleTooLow { actual: Role, required: Role },
 }

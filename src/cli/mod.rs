@@ -179,6 +179,11 @@ async fn serve(config: Config, demo: bool, no_workers: bool) -> anyhow::Result<(
         "regards-order listening on http://{bound}"
     );
     println!("regards-order listening on http://{bound}");
+    if let Some(identity) = state.identity.clone() {
+        // Its keys are fetched now so the log says at once whether it answers; down, it stops nothing
+        // (its tokens get a 401 naming the cause until it answers: docs/decisions.md).
+        tokio::spawn(async move { identity.prefetch().await });
+    }
     if demo {
         crate::demo::print_welcome(&state);
     }

@@ -1,4 +1,5 @@
-//! `[http_client]`: outgoing HTTP (external files, later JWKS and STAC APIs) and the TLS roots SMTP shares.
+//! `[http_client]`: outgoing HTTP (external files, the identity provider's keys, later STAC APIs) and the
+//! TLS roots SMTP shares.
 //! The proxies come from the standard environment variables, read here like every other setting.
 
 use std::path::PathBuf;

@@ -2,6 +2,7 @@
 //! `REGARDS_ORDER__SECTION__KEY` environment variables, then command-line flags. Unknown keys are
 //! reported, not fatal. Nothing else in the service reads the environment.
 
+mod auth;
 mod duration;
 mod http_client;
 mod layers;
@@ -13,6 +14,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::{Table, Value};
 
+pub use auth::{ClaimsConfig, KEY_REFETCH_INTERVAL};
 pub use duration::parse_duration;
 pub use http_client::{HttpClientConfig, Proxies};
 pub use layers::ENV_PREFIX;
@@ -133,6 +135,7 @@ impl Config {
             }
         }
         self.http.public_url = self.http.public_url.trim().trim_end_matches('/').to_owned();
+        self.auth.normalize();
         self.validate()?;
         Ok(self)
     }
@@ -155,6 +158,7 @@ impl Config {
             ));
         }
         self.http.validate()?;
+        self.auth.validate().map_err(ConfigError::Invalid)?;
         if !(1..=1000).contains(&self.orders.page_size) {
             return invalid(format!(
                 "orders.page_size must be between 1 and 1000, got {}",

@@ -8,6 +8,9 @@ use serde::Deserialize;
 
 use super::{ConfigError, DEFAULT_CACHE_BYTES, duration};
 
+/// `[auth]` and `[auth.claims]`, with their checks, are in `auth.rs`.
+pub use super::auth::AuthConfig;
+
 #[derive(Clone, Deserialize)]
 pub struct HttpConfig {
     pub bind: String,
@@ -72,22 +75,6 @@ pub fn redact_url(url: &str) -> String {
             parsed.to_string()
         }
         _ => url.to_owned(),
-    }
-}
-
-#[derive(Clone, Deserialize)]
-pub struct AuthConfig {
-    /// Empty: generated once and kept in `<data_dir>/secret`.
-    pub secret: String,
-    pub tenant: String,
-}
-
-impl std::fmt::Debug for AuthConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AuthConfig")
-            .field("secret", &"<redacted>")
-            .field("tenant", &self.tenant)
-            .finish()
     }
 }
 

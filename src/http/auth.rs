@@ -6,10 +6,16 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 
 use crate::app::AppState;
-use crate::auth::{AuthError, Caller, Role};
+use crate::auth::{AuthError, Caller, Role, verify_bearer};
 use crate::error::AppError;
 
-fn authenticate(parts: &Parts, state: &AppState, required: Role) -> Result<Caller, AuthError> {
+/// HS512 tokens are checked with the service secret, others with the identity provider (whose keys
+/// may have to be fetched first: docs/decisions.md, "Identity from a provider").
+async fn authenticate(
+    parts: &Parts,
+    state: &AppState,
+    required: Role,
+) -> Result<Caller, AuthError> {
     let header = parts.headers.get(AUTHORIZATION).ok_or(AuthError::Missing)?;
     let value = header
         .to_str()
@@ -20,7 +26,13 @@ fn authenticate(parts: &Parts, state: &AppState, required: Role) -> Result<Calle
         .map(str::trim)
         .filter(|token| !token.is_empty())
         .ok_or(AuthError::Missing)?;
-    let caller = state.keys.verify_access(token, state.clock.now())?;
+    let caller = verify_bearer(
+        &state.keys,
+        state.identity.as_deref(),
+        token,
+        state.clock.now(),
+    )
+    .await?;
     if caller.role < required {
         return Err(AuthError::RoleTooLow {
             actual: caller.role,
@@ -40,7 +52,7 @@ macro_rules! role_extractor {
             type Rejection = AppError;
 
             async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-                Ok($name(authenticate(parts, state, $role)?))
+                Ok($name(authenticate(parts, state, $role).await?))
             }
         }
     };

@@ -67,7 +67,9 @@ impl Modify for BearerAuth {
             .scheme(HttpAuthScheme::Bearer)
             .bearer_format("JWT")
             .description(Some(
-                "A REGARDS access token (HS512), e.g. from `regards-order token`.",
+                "A REGARDS access token (HS512), e.g. from `regards-order token`, or an access token of \
+                 the identity provider the service is configured with ([auth] jwks_url or oidc_issuer; \
+                 RS256/384/512, PS256, ES256/384, EdDSA, chosen by the key its `kid` names).",
             ))
             .build();
         openapi

@@ -3,6 +3,7 @@
 mod access;
 mod catalog;
 mod downloads;
+mod identity;
 mod jobs;
 mod orders;
 mod serve;
