@@ -12,7 +12,7 @@ mod certificates;
 mod conventions;
 mod downloads;
 mod hostile;
-mod identity;
+pub mod identity;
 mod jobs;
 mod mail_tls;
 mod mails;

@@ -1,6 +1,7 @@
 //! Access rights of datasets: who sees, orders and downloads what (docs/decisions.md "Access rights").
 
 mod admin;
+mod identity;
 mod matrix;
 mod withdrawn;
 
@@ -9,6 +10,7 @@ use std::io::{Cursor, Read};
 use std::time::Duration;
 
 use regards_order::auth::Role;
+use regards_order::config::Config;
 use serde_json::{Value, json};
 
 use crate::catalog::fixture::{archive_file, collection, import_folder, item};
@@ -117,9 +119,15 @@ pub fn file_names_of(datasets: &BTreeSet<&str>) -> BTreeSet<String> {
 
 /// An app with the four datasets imported, each object with one online RAWDATA file.
 pub async fn app_with_rights() -> TestApp {
+    app_with_rights_and(|_| {}).await
+}
+
+/// `app_with_rights` with its configuration changed by `configure`.
+pub async fn app_with_rights_and(configure: impl FnOnce(&mut Config)) -> TestApp {
     // Every sub-order runs at once: the downloads see every file of an order.
     let app = crate::helpers::spawn_app_with(|config| {
         config.orders.max_running_suborders_per_user = 10;
+        configure(config);
     })
     .await;
     let folder = app.data_dir().join("stac-access");
