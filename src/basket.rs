@@ -103,6 +103,8 @@ pub async fn add_selection(
         selection: serde_json::to_string(selection).unwrap_or_default(),
         now,
     };
+    // Read before the write transaction: it must not wait for a connection while holding the lock.
+    let orderable = orderable(state, viewer).await?;
     let mut tx = state.store.begin_write().await?;
     let basket_id = rows::lock_basket(&mut tx, state.store.backend(), owner, true, now)
         .await?
@@ -114,7 +116,6 @@ pub async fn add_selection(
             touched.push((selection_id, dataset.id));
         }
     }
-    let orderable = orderable(state, viewer).await?;
     refresh(&mut tx, &compiler, &orderable, basket_id, &touched).await?;
     let content = rows::load_basket(&mut tx, basket_id).await?;
     commit(tx).await?;

@@ -10,12 +10,12 @@ use super::{Conn, Database, StoreError};
 use crate::domain::access::{DatasetAccess, Datasets, Level, Right, Rule, Scope};
 use crate::domain::query::sql::SqlParam;
 
-/// `SELECT d.id FROM datasets d WHERE <rule>`, its parameters appended to `params` (numbered after
-/// those already there): the datasets a rule allows, as a statement or a sub-query.
-pub fn allowed_ids(rule: &Rule, params: &mut Vec<SqlParam>) -> String {
-    let mut allowed = vec!["d.access_open = 1".to_owned()];
+/// The rule as a condition on the datasets row `sd`, its parameters appended to `params` (numbered
+/// after those already there).
+fn allowed(rule: &Rule, params: &mut Vec<SqlParam>) -> String {
+    let mut allowed = vec!["sd.access_open = 1".to_owned()];
     if rule.default_open {
-        allowed.push("d.access_open IS NULL".to_owned());
+        allowed.push("sd.access_open IS NULL".to_owned());
     }
     if !rule.groups.is_empty() {
         let mut groups = Vec::with_capacity(rule.groups.len());
@@ -28,31 +28,42 @@ pub fn allowed_ids(rule: &Rule, params: &mut Vec<SqlParam>) -> String {
             .map(|level| format!("'{}'", level.as_ref()))
             .collect();
         allowed.push(format!(
-            "EXISTS (SELECT 1 FROM dataset_rights r WHERE r.dataset_id = d.id AND r.group_name IN ({}) \
+            "EXISTS (SELECT 1 FROM dataset_rights r WHERE r.dataset_id = sd.id AND r.group_name IN ({}) \
              AND r.level IN ({}))",
             groups.join(", "),
             levels.join(", ")
         ));
     }
-    format!("SELECT d.id FROM datasets d WHERE {}", allowed.join(" OR "))
+    format!("({})", allowed.join(" OR "))
 }
 
-/// The condition on data objects `o` that keeps them in the datasets of `scope`, its parameters
-/// appended to `params`. A rule is a filter on the rows the query finds, never what drives the plan
-/// (`+o.dataset_id`: no index on it is used for the rule), so a user's query runs as an admin's does.
-pub fn in_scope(scope: &Scope, params: &mut Vec<SqlParam>) -> Option<String> {
-    match scope {
-        Scope::All => None,
-        Scope::Only(ids) if ids.is_empty() => Some("1 = 0".to_owned()),
+/// How a statement on data objects `o` keeps to the datasets of a scope: a join to add after
+/// `FROM <table> o`, and a condition.
+pub struct InScope {
+    pub join: &'static str,
+    pub filter: String,
+}
+
+/// The join and condition that keep data objects `o` in the datasets of `scope` (none for every
+/// dataset), the condition's parameters appended to `params`. A rule is a condition on the joined
+/// dataset row, so the planner may start from the few datasets allowed (their objects through the
+/// dataset index) or from what the query's own condition selects, as it would for an admin.
+pub fn in_scope(scope: &Scope, params: &mut Vec<SqlParam>) -> Option<InScope> {
+    let (join, filter) = match scope {
+        Scope::All => return None,
+        Scope::Only(ids) if ids.is_empty() => ("", "1 = 0".to_owned()),
         // Dataset ids are integers read from the database: written into the text, they add no
         // parameter to a condition that may already use many.
         Scope::Only(ids) => {
             let list: Vec<String> = ids.iter().map(i64::to_string).collect();
-            Some(format!("o.dataset_id IN ({})", list.join(", ")))
+            ("", format!("o.dataset_id IN ({})", list.join(", ")))
         }
-        Scope::Rule(rule) => Some(format!("+o.dataset_id IN ({})", allowed_ids(rule, params))),
-    }
+        Scope::Rule(rule) => (SCOPE_JOIN, allowed(rule, params)),
+    };
+    Some(InScope { join, filter })
 }
+
+const SCOPE_JOIN: &str = " JOIN datasets sd ON sd.id = o.dataset_id";
 
 #[async_trait]
 pub trait AccessStore: Database {
@@ -62,7 +73,10 @@ pub trait AccessStore: Database {
         let sql = match scope {
             Scope::All => return Ok(Datasets::All),
             Scope::Only(ids) => return Ok(Datasets::Only(ids.iter().copied().collect())),
-            Scope::Rule(rule) => allowed_ids(rule, &mut params),
+            Scope::Rule(rule) => format!(
+                "SELECT sd.id FROM datasets sd WHERE {}",
+                allowed(rule, &mut params)
+            ),
         };
         let query = super::catalog::bind_params(sqlx::query(AssertSqlSafe(sql)), &params);
         let rows = query.fetch_all(self.pool()).await?;

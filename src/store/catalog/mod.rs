@@ -175,8 +175,8 @@ pub trait CatalogStore: Database {
 
     /// How many objects of the datasets of `scope` match `condition`.
     async fn count_objects(&self, condition: &Condition, scope: &Scope) -> Result<i64, StoreError> {
-        let (sql, params) = scoped(condition, scope);
-        let sql = format!("SELECT COUNT(*) FROM data_objects o WHERE {sql}");
+        let (join, sql, params) = scoped(condition, scope);
+        let sql = format!("SELECT COUNT(*) FROM data_objects o{join} WHERE {sql}");
         let rows = self.queries().rows(&sql, &params, &[Kind::Int]).await?;
         Ok(rows.first().map_or(0, |row| row[0].int()))
     }
@@ -189,13 +189,13 @@ pub trait CatalogStore: Database {
         offset: u64,
         limit: u64,
     ) -> Result<Vec<ObjectRow>, StoreError> {
-        let (sql, mut params) = scoped(condition, scope);
+        let (join, sql, mut params) = scoped(condition, scope);
         params.push(SqlParam::Int(limit as i64));
         params.push(SqlParam::Int(offset as i64));
         let sql = format!(
             "SELECT o.id, o.ip_id, o.provider_id, o.label, d.ip_id AS dataset_ip_id, d.label AS dataset_label,
                     o.creation_date, o.last_update, o.properties
-             FROM data_objects o JOIN datasets d ON d.id = o.dataset_id
+             FROM data_objects o JOIN datasets d ON d.id = o.dataset_id{join}
              WHERE {sql} ORDER BY o.id LIMIT ${} OFFSET ${}",
             params.len() - 1,
             params.len()
@@ -213,7 +213,7 @@ pub trait CatalogStore: Database {
         after: i64,
         limit: i64,
     ) -> Result<Vec<(i64, String, String)>, StoreError> {
-        let (sql, mut params) = scoped(condition, &Scope::Only(vec![dataset]));
+        let (_, sql, mut params) = scoped(condition, &Scope::Only(vec![dataset]));
         params.push(SqlParam::Int(after));
         params.push(SqlParam::Int(limit));
         let sql = format!(

@@ -10,14 +10,20 @@ use crate::store::StoreError;
 use crate::store::timed::{Cell, Kind};
 
 /// The query's condition restricted to the datasets of `scope` (the access rights; for a basket, the
-/// selection's datasets), and the parameters for it.
-pub(super) fn scoped(condition: &Condition, scope: &Scope) -> (String, Vec<SqlParam>) {
+/// selection's datasets): the join to write after `FROM <table> o`, the condition, its parameters.
+pub(super) fn scoped(
+    condition: &Condition,
+    scope: &Scope,
+) -> (&'static str, String, Vec<SqlParam>) {
     let mut params = condition.params.clone();
-    let sql = match crate::store::access::in_scope(scope, &mut params) {
-        None => condition.sql.clone(),
-        Some(filter) => format!("{filter} AND ({})", condition.sql),
-    };
-    (sql, params)
+    match crate::store::access::in_scope(scope, &mut params) {
+        None => ("", condition.sql.clone(), params),
+        Some(kept) => (
+            kept.join,
+            format!("{} AND ({})", kept.filter, condition.sql),
+            params,
+        ),
+    }
 }
 
 /// The statement of a summary, and its parameters.
@@ -26,7 +32,7 @@ pub(super) fn summary_statement(
     scope: &Scope,
     use_totals: bool,
 ) -> (String, Vec<SqlParam>) {
-    let (sql, params) = scoped(condition, scope);
+    let (join, sql, params) = scoped(condition, scope);
     let table = if use_totals && condition.dataset_and_date_only {
         "object_totals"
     } else {
@@ -36,7 +42,7 @@ pub(super) fn summary_statement(
         .map(|c| format!("CAST(SUM(o.{c}) AS BIGINT)"))
         .collect();
     let sql = format!(
-        "SELECT o.dataset_id, {} FROM {table} o WHERE {sql} GROUP BY o.dataset_id ORDER BY o.dataset_id",
+        "SELECT o.dataset_id, {} FROM {table} o{join} WHERE {sql} GROUP BY o.dataset_id ORDER BY o.dataset_id",
         sums.join(", ")
     );
     (sql, params)
