@@ -10,10 +10,13 @@ use url::{Origin, Url};
 
 use super::HarvestOptions;
 use super::request::{Method, PageRequest};
-use crate::outbound::HttpClients;
+use crate::outbound::{HttpClients, Refused};
 
 /// The longest `Retry-After` a server gets: a harvest waits, it does not sleep for hours.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// How a refused link is introduced: the rule's own message speaks of external files.
+const ANOTHER_SERVER: &str = "a link to another server than the harvested one";
 
 /// Why a document could not be read, after its last attempt.
 #[derive(Debug)]
@@ -90,6 +93,11 @@ impl<'a> Fetcher<'a> {
                 .body(Value::Object(body.clone()).to_string());
         }
         let response = builder.send().await.map_err(|error| {
+            // The resolver of the external files' client refused the name: trying again changes nothing.
+            if is_refused(&error) {
+                let reason = crate::outbound::describe(error);
+                return Attempt::Final(failed(None, format!("{what}: {ANOTHER_SERVER}: {reason}")));
+            }
             let message = format!("{what}: {}", crate::outbound::describe(error));
             Attempt::Transient(failed(None, message), None)
         })?;
@@ -121,9 +129,7 @@ impl<'a> Fetcher<'a> {
             .external_files
             .checked_client(url)
             .await
-            .map_err(|refused| {
-                format!("a link to another server than the harvested one: {refused}")
-            })
+            .map_err(|refused| format!("{ANOTHER_SERVER}: {refused}"))
     }
 
     /// The whole body, refused beyond `options.max_page_bytes`.
@@ -149,6 +155,17 @@ impl<'a> Fetcher<'a> {
             }
         }
     }
+}
+
+fn is_refused(error: &reqwest::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = source {
+        if current.is::<Refused>() {
+            return true;
+        }
+        source = current.source();
+    }
+    false
 }
 
 fn failed(status: Option<StatusCode>, message: String) -> Failed {
