@@ -60,18 +60,27 @@ impl ProgressLine {
             return;
         }
         state.drawn = Some(Instant::now());
-        let (imported, updated, rejected) = state.counts;
-        let rate = (imported + updated) as f64 / state.started.elapsed().as_secs_f64().max(0.001);
-        let mut line = format!(
-            "\rimported {imported}, updated {updated}, rejected {rejected} ({rate:.0} objects/s)"
-        );
-        if let Some(page) = &state.page {
-            line.push_str(&format!("; page {}, {} items read", page.pages, page.items));
-            if let Some(matched) = page.matched {
-                line.push_str(&format!(" of {matched}"));
-            }
-        }
-        eprint!("{line}   ");
+        eprint!("\r{}   ", state.text());
         let _ = std::io::stderr().flush();
+    }
+}
+
+impl State {
+    /// The counts written so far and their rate; in a harvest, the page reached and the items read
+    /// first (the counts follow by batches of 1000).
+    fn text(&self) -> String {
+        let (imported, updated, rejected) = self.counts;
+        let seconds = self.started.elapsed().as_secs_f64().max(0.001);
+        let counts = format!("imported {imported}, updated {updated}, rejected {rejected}");
+        let Some(page) = &self.page else {
+            let rate = (imported + updated) as f64 / seconds;
+            return format!("{counts} ({rate:.0} objects/s)");
+        };
+        let of = page.matched.map(|m| format!(" of {m}")).unwrap_or_default();
+        let rate = page.items as f64 / seconds;
+        format!(
+            "page {}, {} items read{of} ({rate:.0} items/s); {counts}",
+            page.pages, page.items
+        )
     }
 }
