@@ -142,3 +142,25 @@ async fn a_next_link_to_another_server_on_a_private_address_needs_allow_hosts() 
     assert_eq!(imported.stopped, None);
     assert_eq!(imported.report.imported, 6);
 }
+
+#[tokio::test]
+async fn a_collection_the_api_does_not_have_is_noted_and_its_items_kept() {
+    let app = spawn_app().await;
+    let api = StacApi::start(Plan::new(2, 3, Paging::Get)).await;
+    let imported = import(&app, &[&format!("{}/collections/c3/items", api.base)]).await;
+    assert_eq!(imported.stopped, None);
+    let report = imported.report;
+    assert_eq!(
+        (report.imported, report.rejected, report.datasets),
+        (6, 0, 0)
+    );
+    let note = format!(
+        "collection c3: GET {}/collections/c3 answered 404 Not Found; its dataset is named c3",
+        api.base
+    );
+    assert_eq!(report.problems, [note]);
+    assert_eq!(api.collections_asked(), HashMap::from([("c3".into(), 1)]));
+    let (_, dataset) = get_json(&app, &app.admin_token(), "/catalog/datasets", &[]).await;
+    assert_eq!(dataset["content"][0]["content"]["label"], "c3");
+    assert_eq!(search_total(&app, "dataset:c3").await, 6);
+}
