@@ -140,9 +140,15 @@ impl Harvest {
                 importer.reject(format!("{origin}: feature {n}: not a JSON object"));
                 continue;
             };
-            self.collections
+            let collections = &mut self.collections;
+            match collections
                 .before_item(&feature, &request.url, fetcher, importer)
-                .await?;
+                .await
+            {
+                Ok(()) => {}
+                Err(HarvestError::Stopped(reason)) => return Err(self.stopped(reason)),
+                Err(error) => return Err(error),
+            }
             item(importer, feature, &format!("{origin}: feature {n}")).await?;
         }
         Ok(next)

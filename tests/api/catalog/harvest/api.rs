@@ -32,6 +32,8 @@ pub struct Plan {
     pub failures: HashMap<usize, usize>,
     /// The host next links name instead of 127.0.0.1 (another name for the same server).
     pub link_host: Option<&'static str>,
+    /// A Collection that always answers 500.
+    pub failing_collection: Option<&'static str>,
 }
 
 impl Plan {
@@ -42,6 +44,7 @@ impl Plan {
             paging,
             failures: HashMap::new(),
             link_host: None,
+            failing_collection: None,
         }
     }
 }
@@ -201,6 +204,9 @@ async fn collection(State(api): State<Arc<ApiState>>, Path(id): Path<String>) ->
         .unwrap()
         .entry(id.clone())
         .or_default() += 1;
+    if api.plan.failing_collection == Some(id.as_str()) {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "the database is down").into_response();
+    }
     let mut document = json!({"type": "Collection", "stac_version": "1.0.0", "id": id,
                               "description": format!("All of {id}"), "license": "proprietary",
                               "extent": {}, "links": []});

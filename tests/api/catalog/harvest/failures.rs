@@ -56,3 +56,27 @@ async fn a_page_failing_once_is_asked_again_and_the_import_completes() {
         assert_eq!(objects_in_database(&app).await, (35, 35));
     }
 }
+
+#[tokio::test]
+async fn a_collection_that_keeps_failing_stops_the_import_before_its_items() {
+    let app = spawn_app().await;
+    let mut plan = Plan::new(2, 7, Paging::Get);
+    // c2's first item is the second of page 1: its rights unknown, none of its items may be imported.
+    plan.failing_collection = Some("c2");
+    let api = StacApi::start(plan).await;
+    let imported = import(&app, &[&format!("{}/search", api.base)]).await;
+    let stopped = imported.stopped.expect("the import stops");
+    let expected = format!(
+        "stopped at page 1: cannot read collection c2: GET {}/collections/c2 answered 500 \
+         Internal Server Error (4 attempts)",
+        api.base
+    );
+    assert!(stopped.contains(&expected), "{stopped}");
+    assert_eq!(search_total(&app, "dataset:c2").await, 0);
+    assert_eq!(
+        search_total(&app, "").await,
+        1,
+        "item-1-0, of c1, came first"
+    );
+    assert_eq!(api.pages_asked(), HashMap::from([(1, 1)]));
+}
