@@ -80,6 +80,11 @@ impl Importer {
         self.report.reject(problem);
     }
 
+    /// A line for the report that rejects nothing (what a harvest could not do for a dataset).
+    pub fn note(&mut self, line: String) {
+        self.report.note(line);
+    }
+
     /// Takes one entity read from `origin` (`file.ndjson:12`); `base` resolves relative hrefs.
     pub async fn entity(
         &mut self,

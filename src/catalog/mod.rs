@@ -2,8 +2,10 @@
 
 pub mod assets;
 pub mod generate;
+pub mod harvest;
 pub mod ids;
 pub mod import;
+mod progress;
 mod report;
 pub mod search;
 pub mod sources;

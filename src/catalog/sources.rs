@@ -1,20 +1,23 @@
-//! Where STAC comes from: files and folders (`catalog import PATH...`) or an HTTP body (JSON or NDJSON).
+//! Where STAC comes from: files and folders (`catalog import PATH...`), an HTTP body (JSON or NDJSON),
+//! or a STAC API harvested page by page (`catalog import URL`, in `harvest`).
 
 use std::path::{Path, PathBuf};
 
 use futures::{Stream, StreamExt};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-use std::io::Write;
 use std::sync::Arc;
-use std::time::Instant;
 
 use anyhow::{Context, bail};
+use url::Url;
 
 use super::assets::StorageRoots;
+use super::harvest::{HarvestError, HarvestOptions, PageProgress, harvest};
 use super::import::{ImportReport, Importer};
+use super::progress::ProgressLine;
 use super::stac;
 use crate::config::Config;
+use crate::outbound::HttpClients;
 use crate::store::Store;
 use crate::store::StoreError;
 use crate::time::Timestamp;
@@ -211,6 +214,21 @@ pub async fn import_paths(
     now: Timestamp,
     show_progress: bool,
 ) -> anyhow::Result<ImportReport> {
+    let files = files_under(paths)?;
+    let mut importer = new_importer(store, config, now).await?;
+    let progress = show_progress.then(|| ProgressLine::follow(&mut importer));
+    for file in &files {
+        import_file(&mut importer, file).await?;
+    }
+    let report = importer.finish().await?;
+    if let Some(progress) = progress {
+        progress.end();
+    }
+    Ok(report)
+}
+
+/// The STAC files under each of `paths`, which must all exist.
+fn files_under(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for path in paths {
         if !path.exists() {
@@ -218,30 +236,106 @@ pub async fn import_paths(
         }
         files.extend(stac_files(path).with_context(|| format!("cannot read {}", path.display()))?);
     }
+    Ok(files)
+}
+
+async fn new_importer(
+    store: Arc<dyn Store>,
+    config: &Config,
+    now: Timestamp,
+) -> anyhow::Result<Importer> {
     let roots = StorageRoots::new(&config.storages).context("cannot open the storage roots")?;
-    let mut importer = Importer::new(store, roots, &config.auth.tenant, now).await?;
-    if show_progress {
-        let started = Instant::now();
-        let mut last = Instant::now();
-        importer.on_progress(move |report| {
-            if last.elapsed().as_millis() >= 500 {
-                last = Instant::now();
-                let done = report.imported + report.updated;
-                let rate = done as f64 / started.elapsed().as_secs_f64().max(0.001);
-                eprint!(
-                    "\rimported {}, updated {}, rejected {} ({rate:.0} objects/s)   ",
-                    report.imported, report.updated, report.rejected
-                );
-                let _ = std::io::stderr().flush();
-            }
+    Ok(Importer::new(store, roots, &config.auth.tenant, now).await?)
+}
+
+/// A `catalog import` argument: a file or folder, or the URL of a STAC API's items or search endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Path(PathBuf),
+    Url(Url),
+}
+
+impl Source {
+    /// A URL when the argument starts with `http://` or `https://` (any case), else a path.
+    pub fn parse(argument: &Path) -> Result<Source, String> {
+        let Some(text) = argument.to_str() else {
+            return Ok(Source::Path(argument.to_path_buf()));
+        };
+        let lower = text.get(..8).unwrap_or(text).to_ascii_lowercase();
+        if !(lower.starts_with("http://") || lower.starts_with("https://")) {
+            return Ok(Source::Path(argument.to_path_buf()));
+        }
+        Url::parse(text)
+            .map(Source::Url)
+            .map_err(|error| format!("{text} is not a URL: {error}"))
+    }
+}
+
+enum Step<'a> {
+    Files(Vec<PathBuf>),
+    Harvest(&'a Url),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    /// A progress line on stderr (for a terminal).
+    pub show_progress: bool,
+    pub harvest: HarvestOptions,
+}
+
+/// What `import_sources` did, and why it stopped before the end if it did (what it read before is
+/// imported).
+#[derive(Debug)]
+pub struct Imported {
+    pub report: ImportReport,
+    pub stopped: Option<String>,
+}
+
+/// Imports files, folders and STAC API harvests, in the order given, into one report. Every path must
+/// exist before anything is imported. A harvest that stops (a page failing after its retries) stops
+/// the import; what was read until then is written.
+pub async fn import_sources(
+    store: Arc<dyn Store>,
+    config: &Config,
+    clients: &HttpClients,
+    sources: &[Source],
+    now: Timestamp,
+    options: &ImportOptions,
+) -> anyhow::Result<Imported> {
+    // Every path is checked (and its files listed) before anything is imported.
+    let mut steps = Vec::new();
+    for source in sources {
+        steps.push(match source {
+            Source::Path(path) => Step::Files(files_under(std::slice::from_ref(path))?),
+            Source::Url(url) => Step::Harvest(url),
         });
     }
-    for file in &files {
-        import_file(&mut importer, file).await?;
+    let mut importer = new_importer(store, config, now).await?;
+    let progress = options
+        .show_progress
+        .then(|| ProgressLine::follow(&mut importer));
+    let mut on_page = |page: &PageProgress| progress.iter().for_each(|line| line.page(page));
+    let mut stopped = None;
+    for step in steps {
+        let url = match step {
+            Step::Files(files) => {
+                for file in &files {
+                    import_file(&mut importer, file).await?;
+                }
+                continue;
+            }
+            Step::Harvest(url) => url,
+        };
+        match harvest(&mut importer, clients, url, &options.harvest, &mut on_page).await {
+            Ok(()) => {}
+            Err(HarvestError::Stopped(reason)) => {
+                stopped = Some(reason);
+                break;
+            }
+            Err(HarvestError::Store(error)) => return Err(error.into()),
+        }
     }
     let report = importer.finish().await?;
-    if show_progress {
-        eprintln!();
-    }
-    Ok(report)
+    progress.iter().for_each(ProgressLine::end);
+    Ok(Imported { report, stopped })
 }

@@ -1,24 +1,26 @@
-//! `regards-order catalog import PATH...` and `regards-order catalog generate ...`.
+//! `regards-order catalog import PATH|URL...` and `regards-order catalog generate ...`.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::bail;
+use anyhow::{anyhow, bail};
 use clap::Subcommand;
 
 use super::ConfigArgs;
 use crate::catalog::generate::{GenerateOptions, generate};
 use crate::catalog::import::ImportReport;
-use crate::catalog::sources;
+use crate::catalog::sources::{self, ImportOptions, Imported};
 use crate::config::Config;
+use crate::outbound::HttpClients;
 use crate::time::Clock;
 
 #[derive(Debug, Subcommand)]
 pub enum CatalogCommand {
-    /// Import STAC Collections, Items, ItemCollections and NDJSON (files or folders, recursive).
+    /// Import STAC Collections, Items, ItemCollections and NDJSON (files or folders, recursive), or
+    /// harvest a STAC API (an http(s) URL of a search or items endpoint, followed page by page).
     Import {
-        #[arg(required = true, value_name = "PATH")]
+        #[arg(required = true, value_name = "PATH|URL")]
         paths: Vec<PathBuf>,
         #[command(flatten)]
         config: ConfigArgs,
@@ -82,13 +84,28 @@ pub async fn run(command: CatalogCommand, config: Config) -> anyhow::Result<()> 
 }
 
 async fn import(paths: &[PathBuf], config: &Config) -> anyhow::Result<()> {
+    let sources = paths
+        .iter()
+        .map(|path| sources::Source::parse(path))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|message| anyhow!(message))?;
+    let clients = HttpClients::from_config(&config.http_client)?;
     let store =
         crate::store::connect_with(&config.database.url, config.database.statement_timeout).await?;
     store.migrate().await?;
-    let report =
-        sources::import_paths(store.clone(), config, paths, Clock::default().now(), true).await?;
+    let options = ImportOptions {
+        show_progress: std::io::stderr().is_terminal(),
+        ..ImportOptions::default()
+    };
+    let now = Clock::default().now();
+    let imported =
+        sources::import_sources(store.clone(), config, &clients, &sources, now, &options).await;
     store.close().await;
+    let Imported { report, stopped } = imported?;
     print_report(&report, config);
+    if let Some(reason) = stopped {
+        bail!("{reason}; what was read before is imported");
+    }
     if report.rejected > 0 {
         bail!("{} items could not be imported", report.rejected);
     }

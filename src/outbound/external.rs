@@ -74,7 +74,7 @@ impl Timeouts {
 }
 
 /// An error and its causes on one line, without the URL (the caller names it, password hidden).
-fn describe(error: reqwest::Error) -> String {
+pub fn describe(error: reqwest::Error) -> String {
     let error = error.without_url();
     let mut text = error.to_string();
     let mut source = std::error::Error::source(&error);
@@ -123,6 +123,14 @@ impl ExternalFiles {
         Err(FetchError::Failed(format!(
             "more than {MAX_REDIRECTS} redirects"
         )))
+    }
+
+    /// The client for a request of its own to `url` once the private-address rule let it through: the
+    /// client's resolver checks names, this checks a literal IP (and, behind a proxy, a name resolving
+    /// here). It follows no redirect.
+    pub async fn checked_client(&self, url: &Url) -> Result<&reqwest::Client, Refused> {
+        self.guard.check_url(url).await?;
+        Ok(&self.client)
     }
 
     /// Reads the first chunk now: a server that stalls after its headers times out here.

@@ -15,7 +15,7 @@ use anyhow::Context;
 use crate::config::{HttpClientConfig, Proxies};
 
 pub use address::non_public;
-pub use external::{ExternalFiles, FetchError, Fetched};
+pub use external::{ExternalFiles, FetchError, Fetched, describe};
 pub use guard::Refused;
 pub use tls::{ca_certificates, install_crypto_provider};
 
