@@ -12,7 +12,7 @@ use crate::domain::query::{QueryError, parse};
 use crate::domain::selection::{Selection, SelectionError, combine, freeze};
 use crate::store::basket::{self as rows, BasketItemRecord};
 use crate::store::catalog::{Counters, summary_in};
-use crate::store::{BasketContent, Conn, DatasetRow, StoreError, SummaryRow, commit};
+use crate::store::{Backend, BasketContent, Conn, DatasetRow, StoreError, SummaryRow, commit};
 use crate::time::Timestamp;
 
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +33,7 @@ pub enum BasketError {
 struct Compiler {
     properties: HashMap<String, ValueType>,
     dialect: Dialect,
+    backend: Backend,
 }
 
 impl Compiler {
@@ -40,6 +41,7 @@ impl Compiler {
         Ok(Compiler {
             properties: state.store.property_types().await?,
             dialect: crate::catalog::search::dialect(state.store.as_ref()),
+            backend: state.store.backend(),
         })
     }
 
@@ -156,7 +158,10 @@ async fn add_item(
     } else {
         let request = freeze(adding.query, date);
         let condition = adding.compiler.compile(&request)?;
-        (request, counters_in(tx, &condition, dataset.id).await?)
+        (
+            request,
+            counters_in((tx, adding.compiler.backend), &condition, dataset.id).await?,
+        )
     };
     let item = BasketItemRecord {
         basket_dataset_id: selection_id,
@@ -267,11 +272,11 @@ async fn owned_selection(
 
 /// The counters of the objects of one dataset matching a condition.
 async fn counters_in(
-    tx: &mut Conn,
+    conn: (&mut Conn, Backend),
     condition: &Condition,
     dataset_id: i64,
 ) -> Result<Counters, StoreError> {
-    let rows = summary_in(tx, condition, &Scope::Only(vec![dataset_id]), true).await?;
+    let rows = summary_in(conn, condition, &Scope::Only(vec![dataset_id]), true).await?;
     Ok(rows.first().map_or(Counters::default(), |row| row.counters))
 }
 
@@ -321,7 +326,7 @@ async fn refresh(
             .filter(|dataset| orderable.contains(*dataset))
             .collect();
         let found = summary_in(
-            tx,
+            (tx, compiler.backend),
             &compiler.compile(&request)?,
             &Scope::Only(datasets),
             true,

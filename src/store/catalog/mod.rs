@@ -175,7 +175,7 @@ pub trait CatalogStore: Database {
 
     /// How many objects of the datasets of `scope` match `condition`.
     async fn count_objects(&self, condition: &Condition, scope: &Scope) -> Result<i64, StoreError> {
-        let (join, sql, params) = scoped(condition, scope);
+        let (join, sql, params) = scoped(condition, scope, self.backend());
         let sql = format!("SELECT COUNT(*) FROM data_objects o{join} WHERE {sql}");
         let rows = self.queries().rows(&sql, &params, &[Kind::Int]).await?;
         Ok(rows.first().map_or(0, |row| row[0].int()))
@@ -189,7 +189,7 @@ pub trait CatalogStore: Database {
         offset: u64,
         limit: u64,
     ) -> Result<Vec<ObjectRow>, StoreError> {
-        let (join, sql, mut params) = scoped(condition, scope);
+        let (join, sql, mut params) = scoped(condition, scope, self.backend());
         params.push(SqlParam::Int(limit as i64));
         params.push(SqlParam::Int(offset as i64));
         let sql = format!(
@@ -213,7 +213,7 @@ pub trait CatalogStore: Database {
         after: i64,
         limit: i64,
     ) -> Result<Vec<(i64, String, String)>, StoreError> {
-        let (_, sql, mut params) = scoped(condition, &Scope::Only(vec![dataset]));
+        let (_, sql, mut params) = scoped(condition, &Scope::Only(vec![dataset]), self.backend());
         params.push(SqlParam::Int(after));
         params.push(SqlParam::Int(limit));
         let sql = format!(
@@ -276,7 +276,7 @@ pub trait CatalogStore: Database {
         scope: &Scope,
         use_totals: bool,
     ) -> Result<Vec<SummaryRow>, StoreError> {
-        let (sql, params) = summary_statement(condition, scope, use_totals);
+        let (sql, params) = summary_statement(condition, scope, (use_totals, self.backend()));
         let rows = self.queries().rows(&sql, &params, &SUMMARY_KINDS).await?;
         Ok(rows.iter().map(|row| summary_row(row)).collect())
     }

@@ -6,17 +6,18 @@ use sqlx::{AssertSqlSafe, Row};
 use super::{Counters, SummaryRow, bind_params, counter_columns};
 use crate::domain::access::Scope;
 use crate::domain::query::sql::{Condition, SqlParam};
-use crate::store::StoreError;
 use crate::store::timed::{Cell, Kind};
+use crate::store::{Backend, StoreError};
 
 /// The query's condition restricted to the datasets of `scope` (the access rights; for a basket, the
 /// selection's datasets): the join to write after `FROM <table> o`, the condition, its parameters.
 pub(super) fn scoped(
     condition: &Condition,
     scope: &Scope,
+    backend: Backend,
 ) -> (&'static str, String, Vec<SqlParam>) {
     let mut params = condition.params.clone();
-    match crate::store::access::in_scope(scope, &mut params) {
+    match crate::store::access::in_scope(scope, backend, &mut params) {
         None => ("", condition.sql.clone(), params),
         Some(kept) => (
             kept.join,
@@ -30,9 +31,9 @@ pub(super) fn scoped(
 pub(super) fn summary_statement(
     condition: &Condition,
     scope: &Scope,
-    use_totals: bool,
+    (use_totals, backend): (bool, Backend),
 ) -> (String, Vec<SqlParam>) {
-    let (join, sql, params) = scoped(condition, scope);
+    let (join, sql, params) = scoped(condition, scope, backend);
     let table = if use_totals && condition.dataset_and_date_only {
         "object_totals"
     } else {
@@ -65,12 +66,12 @@ pub(super) fn summary_row(cells: &[Cell]) -> SummaryRow {
 /// `CatalogStore::summary` on a given connection (inside a transaction: the basket's recounts, of
 /// queries that already ran within the statement timeout).
 pub async fn summary_in(
-    conn: &mut sqlx::AnyConnection,
+    (conn, backend): (&mut sqlx::AnyConnection, Backend),
     condition: &Condition,
     scope: &Scope,
     use_totals: bool,
 ) -> Result<Vec<SummaryRow>, StoreError> {
-    let (sql, params) = summary_statement(condition, scope, use_totals);
+    let (sql, params) = summary_statement(condition, scope, (use_totals, backend));
     let rows = bind_params(sqlx::query(AssertSqlSafe(sql)), &params)
         .fetch_all(conn)
         .await?;
