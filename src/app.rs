@@ -57,7 +57,8 @@ impl AppState {
         let keys = TokenKeys::new(&secret, &config.auth.tenant);
         let mailer = Mailer::from_config(&config)?;
         let public_url = public_url(&config, bound);
-        let storages = crate::storage::Storages::from_config(&config.storages);
+        let storages = crate::storage::Storages::from_config(&config.storages, &http.general)
+            .map_err(anyhow::Error::msg)?;
         let identity = IdentityProvider::from_config(&config.auth, http.general.clone());
         Ok(AppState {
             identity: identity.map(Arc::new),

@@ -10,28 +10,45 @@ use std::path::{Path, PathBuf};
 use md5::Digest;
 
 use super::stac::AssetDoc;
-use crate::config::StorageConfig;
 use crate::domain::files::{Checksum, DataType};
+use crate::storage::{Place, Storages};
 use crate::store::NewFile;
+
+mod objects;
+
+use objects::BucketRoot;
 
 /// Part of the reason given for a local file outside every storage root.
 pub const OUTSIDE_ROOTS: &str = "is under no storage root";
 
-/// The configured storage roots, canonical, for telling which storage holds a local file.
+/// The configured storage roots, canonical, for telling which storage holds a local file, and the
+/// buckets of the S3 storages, for objects.
 #[derive(Debug, Clone)]
 pub struct StorageRoots {
     roots: Vec<(String, PathBuf)>,
+    buckets: Vec<BucketRoot>,
 }
 
 impl StorageRoots {
     /// Roots that do not exist yet are created (an empty storage is a valid one).
-    pub fn new(storages: &[StorageConfig]) -> std::io::Result<StorageRoots> {
-        let mut roots = Vec::new();
-        for storage in storages {
-            std::fs::create_dir_all(&storage.root)?;
-            roots.push((storage.name.clone(), storage.root.canonicalize()?));
+    pub fn new(storages: &Storages) -> std::io::Result<StorageRoots> {
+        let (mut roots, mut buckets) = (Vec::new(), Vec::new());
+        for storage in storages.all() {
+            let name = storage.name().to_owned();
+            match &storage.place {
+                Place::Fs(_) => {
+                    std::fs::create_dir_all(&storage.config.root)?;
+                    roots.push((name, storage.config.root.canonicalize()?));
+                }
+                Place::S3(bucket) => buckets.push(BucketRoot {
+                    storage: name,
+                    bucket: bucket.clone(),
+                    prefix: storage.config.prefix.clone(),
+                    http_base: format!("{}/{}/", storage.config.endpoint, bucket.name()),
+                }),
+            }
         }
-        Ok(StorageRoots { roots })
+        Ok(StorageRoots { roots, buckets })
     }
 
     fn storage_of(&self, path: &Path) -> Option<&str> {
@@ -47,6 +64,14 @@ impl StorageRoots {
             .roots
             .iter()
             .map(|(n, r)| format!("{n} = {}", r.display()))
+            .chain(self.buckets.iter().map(|b| {
+                let prefix = if b.prefix.is_empty() {
+                    String::new()
+                } else {
+                    format!("{}/", b.prefix)
+                };
+                format!("{} = s3://{}/{prefix}", b.storage, b.bucket.name())
+            }))
             .collect();
         roots.join(", ")
     }
@@ -137,6 +162,9 @@ fn resolve_file(
     resolver: &mut Resolver,
 ) -> Result<NewFile, String> {
     let href = asset.href.trim();
+    if let Some((bucket, key)) = objects::object_of(&resolver.roots.buckets, href) {
+        return object_file(asset, data_type, checksum, (&bucket, &key), resolver.roots);
+    }
     let (scheme, _) = href.split_once("://").unwrap_or(("", href));
     match scheme.to_ascii_lowercase().as_str() {
         "http" | "https" => {
@@ -231,6 +259,41 @@ fn local_file(
         uri: url::Url::from_file_path(&path)
             .map_or_else(|()| path.display().to_string(), |u| u.to_string()),
         storage: Some(storage.to_owned()),
+    })
+}
+
+/// An object of an S3 storage: its size declared or asked of the store, its checksum only declared.
+fn object_file(
+    asset: &AssetDoc,
+    data_type: DataType,
+    checksum: Option<Checksum>,
+    (bucket, key): (&str, &str),
+    roots: &StorageRoots,
+) -> Result<NewFile, String> {
+    let uri = format!("s3://{bucket}/{key}");
+    let root = objects::storage_of(&roots.buckets, bucket, key).ok_or_else(|| {
+        format!(
+            "object {uri} is under no storage bucket and prefix ({})",
+            roots.describe()
+        )
+    })?;
+    let size = objects::size_of(root, key, asset.size)?;
+    let filename = key
+        .rsplit('/')
+        .next()
+        .filter(|name| !name.is_empty())
+        .map(crate::domain::files::safe_name)
+        .unwrap_or_else(|| asset.key.clone());
+    Ok(NewFile {
+        asset_key: asset.key.clone(),
+        data_type,
+        mime_type: mime_type(asset, &filename),
+        filename,
+        size: Some(size),
+        checksum,
+        crc32: asset.crc32,
+        uri,
+        storage: Some(root.storage.clone()),
     })
 }
 

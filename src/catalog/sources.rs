@@ -244,7 +244,10 @@ async fn new_importer(
     config: &Config,
     now: Timestamp,
 ) -> anyhow::Result<Importer> {
-    let roots = StorageRoots::new(&config.storages).context("cannot open the storage roots")?;
+    let client = crate::outbound::HttpClients::from_config(&config.http_client)?.general;
+    let storages = crate::storage::Storages::from_config(&config.storages, &client)
+        .map_err(anyhow::Error::msg)?;
+    let roots = StorageRoots::new(&storages).context("cannot open the storage roots")?;
     Ok(Importer::new(store, roots, &config.auth.tenant, now).await?)
 }
 

@@ -7,6 +7,7 @@ mod duration;
 mod http_client;
 mod layers;
 mod sections;
+mod storage;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -20,8 +21,9 @@ pub use http_client::{HttpClientConfig, Proxies};
 pub use layers::ENV_PREFIX;
 pub use sections::{
     AccessConfig, AuthConfig, DatabaseConfig, DefaultAccess, HttpConfig, JobsConfig, LogConfig,
-    LogFormat, MailConfig, OrdersConfig, StorageConfig, StorageKind, redact_url,
+    LogFormat, MailConfig, OrdersConfig, redact_url,
 };
+pub use storage::{DownloadMode, StorageBackend, StorageConfig, StorageKind};
 
 const DEFAULTS: &str = include_str!("defaults.toml");
 
@@ -99,6 +101,9 @@ impl Config {
         })
         .map_err(|error| ConfigError::Invalid(error.to_string()))?;
         config.http_client.proxies = Proxies::from_env(&sources.env);
+        for storage in &mut config.storages {
+            storage.resolve_s3(&sources.env);
+        }
         let config = config.resolve()?;
         Ok(Loaded {
             config,
@@ -185,12 +190,7 @@ impl Config {
             if !names.insert(storage.name.as_str()) {
                 return invalid(format!("storage name {:?} is used twice", storage.name));
             }
-            if storage.kind == StorageKind::Nearline && storage.restore_parallelism == 0 {
-                return invalid(format!(
-                    "storage {:?}: restore_parallelism must be at least 1",
-                    storage.name
-                ));
-            }
+            storage.validate().map_err(ConfigError::Invalid)?;
         }
         Ok(())
     }
@@ -208,23 +208,13 @@ impl Config {
 /// An online and a nearline storage under `<data_dir>/archive/`.
 pub fn default_storages(data_dir: &Path) -> Vec<StorageConfig> {
     let archive = data_dir.join("archive");
+    let nearline = StorageConfig {
+        cache_dir: Some(data_dir.join("cache").join("nearline")),
+        ..StorageConfig::local("nearline", StorageKind::Nearline, archive.join("nearline"))
+    };
     vec![
-        StorageConfig {
-            name: "online".into(),
-            kind: StorageKind::Online,
-            root: archive.join("online"),
-            cache_dir: None,
-            cache_bytes: DEFAULT_CACHE_BYTES,
-            restore_parallelism: sections::default_restore_parallelism(),
-        },
-        StorageConfig {
-            name: "nearline".into(),
-            kind: StorageKind::Nearline,
-            root: archive.join("nearline"),
-            cache_dir: Some(data_dir.join("cache").join("nearline")),
-            cache_bytes: DEFAULT_CACHE_BYTES,
-            restore_parallelism: sections::default_restore_parallelism(),
-        },
+        StorageConfig::local("online", StorageKind::Online, archive.join("online")),
+        nearline,
     ]
 }
 

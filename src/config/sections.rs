@@ -1,12 +1,11 @@
 //! The sections of the configuration, as typed structs (the keys of `defaults.toml`). Secrets and URLs
 //! that may hold passwords are hidden in their `Debug` output.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::{ConfigError, DEFAULT_CACHE_BYTES, duration};
+use super::{ConfigError, duration};
 
 /// `[auth]` and `[auth.claims]`, with their checks, are in `auth.rs`.
 pub use super::auth::AuthConfig;
@@ -97,34 +96,6 @@ pub struct JobsConfig {
     #[serde(deserialize_with = "duration::deserialize")]
     pub poll_interval: Duration,
     pub max_attempts: u32,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum StorageKind {
-    Online,
-    Nearline,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct StorageConfig {
-    pub name: String,
-    pub kind: StorageKind,
-    pub root: PathBuf,
-    /// Nearline only; default `<data_dir>/cache/<name>`.
-    pub cache_dir: Option<PathBuf>,
-    #[serde(default = "default_cache_bytes")]
-    pub cache_bytes: u64,
-    #[serde(default = "default_restore_parallelism")]
-    pub restore_parallelism: u32,
-}
-
-fn default_cache_bytes() -> u64 {
-    DEFAULT_CACHE_BYTES
-}
-
-pub(super) fn default_restore_parallelism() -> u32 {
-    4
 }
 
 #[derive(Clone, Deserialize)]

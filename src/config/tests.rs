@@ -324,3 +324,62 @@ fn passwords_never_reach_the_logs() {
     );
     assert_eq!(redact_url("sqlite://./data/x.db"), "sqlite://./data/x.db");
 }
+
+const S3_STORAGE: &str = "[[storages]]\nname = \"s3\"\nkind = \"online\"\nbackend = \"s3\"\n\
+                          bucket = \"archive\"\nprefix = \"/online/\"\n";
+
+#[test]
+fn s3_storages_take_aws_variables_unless_they_have_keys_and_never_show_them() {
+    let env = [
+        ("AWS_ACCESS_KEY_ID", "AKIAENV"),
+        ("AWS_SECRET_ACCESS_KEY", "env-secret"),
+        ("AWS_REGION", "eu-west-3"),
+    ];
+    let storage = &load(Some(S3_STORAGE), &env, Flags::default())
+        .unwrap()
+        .config
+        .storages[0];
+    assert_eq!(storage.prefix, "online");
+    assert_eq!(storage.endpoint, "https://s3.eu-west-3.amazonaws.com");
+    assert_eq!(
+        (
+            storage.access_key_id.as_str(),
+            storage.secret_access_key.as_str()
+        ),
+        ("AKIAENV", "env-secret")
+    );
+    assert!(
+        !format!("{storage:?}").contains("env-secret"),
+        "{storage:?}"
+    );
+    assert!(!format!("{storage:?}").contains("AKIAENV"), "{storage:?}");
+    let own =
+        format!("{S3_STORAGE}access_key_id = \"AKIAOWN\"\nsecret_access_key = \"own-secret\"\n");
+    let storage = &load(Some(&own), &env, Flags::default())
+        .unwrap()
+        .config
+        .storages[0];
+    assert_eq!(
+        storage.secret_access_key, "own-secret",
+        "a storage's own keys win"
+    );
+    assert!(
+        !format!("{storage:?}").contains("own-secret"),
+        "{storage:?}"
+    );
+}
+
+#[test]
+fn redirect_is_refused_on_fs_and_nearline_storages() {
+    let fs =
+        "[[storages]]\nname = \"d\"\nkind = \"online\"\nroot = \"/srv\"\ndownload = \"redirect\"\n";
+    let error = load(Some(fs), &[], Flags::default())
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("redirect"), "{error}");
+    let nearline = S3_STORAGE.replace("online\"\nbackend", "nearline\"\nbackend")
+        + "download = \"redirect\"\n";
+    assert!(load(Some(&nearline), &[], Flags::default()).is_err());
+    let online = format!("{S3_STORAGE}download = \"redirect\"\n");
+    assert!(load(Some(&online), &[], Flags::default()).is_ok());
+}

@@ -29,7 +29,7 @@ pub async fn respond(
     headers: &HeaderMap,
     recording: Recording,
 ) -> Result<Response, AppError> {
-    let (_, file) = file_for(state, requester, file_id).await?;
+    let (order, file) = file_for(state, requester, file_id).await?;
     let asked = Asked {
         range: headers.get(header::RANGE).and_then(|v| v.to_str().ok()),
         if_range: headers.get(header::IF_RANGE).and_then(|v| v.to_str().ok()),
@@ -37,21 +37,25 @@ pub async fn respond(
     match source_of(state, &file)? {
         Source::Local(path) => local(state, &file, path, asked, recording).await,
         Source::Url(url) => external(state, &file, &url, asked, recording).await,
+        Source::Object(object) => {
+            let answer = (recording, order.expiration_date);
+            super::object::respond(state, &file, &object, asked, answer).await
+        }
     }
 }
 
 /// The `Range` of a request, and its `If-Range` condition.
 #[derive(Debug, Clone, Copy)]
-struct Asked<'a> {
-    range: Option<&'a str>,
-    if_range: Option<&'a str>,
+pub(super) struct Asked<'a> {
+    pub range: Option<&'a str>,
+    pub if_range: Option<&'a str>,
 }
 
 impl<'a> Asked<'a> {
     /// The range to serve (RFC 9110 §13.1.5): none when `If-Range` does not name the current
     /// representation — a different or weak entity tag, or a date (no `Last-Modified` is sent, so no date
     /// can match) — which answers the whole file.
-    fn range(&self, etag: &str) -> Option<&'a str> {
+    pub(super) fn range(&self, etag: &str) -> Option<&'a str> {
         match self.if_range {
             Some(condition) if condition.trim() != etag => None,
             _ => self.range,
@@ -60,7 +64,7 @@ impl<'a> Asked<'a> {
 }
 
 /// `"<fileId>-<size>-<checksum>"`: changes when the file does.
-fn etag(file: &OrderFileRow, size: u64) -> String {
+pub(super) fn etag(file: &OrderFileRow, size: u64) -> String {
     format!(
         "\"{}-{size}-{}\"",
         file.id,
@@ -68,7 +72,10 @@ fn etag(file: &OrderFileRow, size: u64) -> String {
     )
 }
 
-fn base_headers(file: &OrderFileRow, size: u64) -> Result<axum::http::response::Builder, AppError> {
+pub(super) fn base_headers(
+    file: &OrderFileRow,
+    size: u64,
+) -> Result<axum::http::response::Builder, AppError> {
     let etag = etag(file, size);
     let disposition = content_disposition(&super::safe_name(&file.filename));
     Ok(Response::builder()
@@ -86,7 +93,7 @@ fn header_value(text: &str, fallback: &'static str) -> HeaderValue {
 }
 
 /// `attachment; filename="name"; filename*=UTF-8''name` (RFC 6266).
-fn content_disposition(name: &str) -> HeaderValue {
+pub(super) fn content_disposition(name: &str) -> HeaderValue {
     let ascii: String = name
         .chars()
         .map(|c| {
@@ -156,7 +163,7 @@ async fn local(
 }
 
 /// 416: the range asked is outside the file (`Content-Range: bytes */<size>`), with the error body.
-fn unsatisfiable(range: &str, size: u64) -> Result<Response, AppError> {
+pub(super) fn unsatisfiable(range: &str, size: u64) -> Result<Response, AppError> {
     let body = serde_json::to_vec(&crate::error::ErrorBody {
         messages: vec![format!(
             "The range {range} is outside the file ({size} bytes)"
@@ -173,7 +180,7 @@ fn unsatisfiable(range: &str, size: u64) -> Result<Response, AppError> {
 }
 
 /// The body of a range: what the client received of it counts as sent.
-fn counted<S>(
+pub(super) fn counted<S>(
     state: &AppState,
     file: &OrderFileRow,
     part: ByteRange,
@@ -194,7 +201,7 @@ fn counted<S>(
 
 /// A file that should be there and cannot be read: DOWNLOAD_ERROR with the reason, and 410 (502 when
 /// the server of an external file failed).
-async fn unreadable(state: &AppState, file: &OrderFileRow, reason: &str) -> AppError {
+pub(super) async fn unreadable(state: &AppState, file: &OrderFileRow, reason: &str) -> AppError {
     let reason = format!("cannot read {}: {reason}", file.filename);
     if file.state == FileState::Available {
         let marked = crate::orders::downloaded::files_sent(

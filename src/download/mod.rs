@@ -5,6 +5,9 @@
 pub mod delivery;
 pub mod file;
 pub mod metalink;
+pub mod object;
+
+pub use object::ObjectFile;
 pub mod received;
 pub mod zip;
 
@@ -174,10 +177,11 @@ impl Allowed {
 }
 
 /// Where a file's bytes are.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Source {
     Local(LocalFile),
     Url(String),
+    Object(ObjectFile),
 }
 
 /// A file on local disk, and the folder it may not leave (its storage root, or the nearline cache).
@@ -221,6 +225,9 @@ pub fn source_of(state: &AppState, file: &OrderFileRow) -> Result<Source, Downlo
             })),
             None => Err(DownloadError::Evicted(file.id)),
         };
+    }
+    if let Some(object) = ObjectFile::of(storage, file)? {
+        return Ok(Source::Object(object));
     }
     Ok(Source::Local(LocalFile {
         path: crate::storage::local_path(&file.uri),

@@ -13,6 +13,7 @@ use tokio::runtime::Handle;
 use tokio_util::io::{ReaderStream, SyncIoBridge};
 use zip::write::SimpleFileOptions;
 
+use super::object::ReadAhead;
 use super::{
     Allowed, OnComplete, Recording, Requester, Source, attachment_name, order_for, source_of,
     unique_name,
@@ -144,6 +145,7 @@ fn write_zip<W: Write>(
     let mut names = HashSet::new();
     let mut after = 0i64;
     let mut page: VecDeque<OrderFileRow> = VecDeque::new();
+    let mut ahead = ReadAhead::new(handle.clone());
     loop {
         if page.is_empty() {
             page = handle.block_on(next_page(state, order_id, after))?.into();
@@ -151,8 +153,9 @@ fn write_zip<W: Write>(
                 break;
             }
         }
-        let file = page.pop_front().expect("not empty");
+        let Some(file) = page.pop_front() else { break };
         after = file.id;
+        ahead.fill(state, &page);
         if let Some(dataset) = allowed.withheld(&file) {
             written.notice.push(format!(
                 "File not included ({}): access to dataset {dataset} was withdrawn.",
@@ -161,6 +164,7 @@ fn write_zip<W: Write>(
             continue;
         }
         let opened = match source_of(state, &file) {
+            Ok(Source::Object(object)) => ahead.open(&file, &object),
             Ok(source) => open(state, handle, &source),
             Err(error) => Err(error.to_string()),
         };
@@ -218,7 +222,8 @@ async fn next_page(
         .await?)
 }
 
-/// A reader of a file's bytes: a local file, or an external URL read through the runtime.
+/// A reader of a file's bytes: a local file, or an external URL read through the runtime (objects are
+/// read ahead: [`ReadAhead`]).
 fn open(
     state: &AppState,
     handle: &Handle,
@@ -244,6 +249,7 @@ fn open(
                 handle.clone(),
             )))
         }
+        Source::Object(_) => Err("an object is read through ReadAhead".into()),
     }
 }
 

@@ -91,7 +91,7 @@ async fn reserve(
     tx: &mut Tx,
     backend: Backend,
     sub_order: &SubOrderRow,
-    storage: &crate::storage::LocalStorage,
+    storage: &crate::storage::Storage,
     now: Timestamp,
 ) -> Result<Reservation, StoreError> {
     let capacity = storage.cache_bytes();

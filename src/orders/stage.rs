@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use crate::app::AppState;
 use crate::domain::order::{FileState, OrderStatus, SubOrderState};
-use crate::storage::{Digest, LocalStorage, StageError};
+use crate::storage::{Digest, StageError, Storage};
 use crate::store::orders as rows;
 use crate::store::suborders::{self as subs, OrderFileRow, Transition};
 use crate::store::{StoreError, Tx, commit};
@@ -54,7 +54,8 @@ pub async fn stage(state: &AppState, sub_order_id: i64) -> anyhow::Result<()> {
         if files.is_empty() {
             return finish(state, sub_order_id).await;
         }
-        let treated = treat(&storage, &files).await;
+        let days = restore_days(order.as_ref(), state.clock.now());
+        let treated = treat(&storage, &files, days).await;
         record(state, sub_order.order_id, &treated).await?;
     }
 }
@@ -67,14 +68,32 @@ struct Treated {
     errors: BTreeMap<String, Vec<i64>>,
 }
 
-/// Checks online files, restores nearline ones.
-async fn treat(storage: &LocalStorage, files: &[OrderFileRow]) -> Treated {
+/// How long a store keeps the readable copy of an archived object: the order's remaining lifetime, at
+/// least a day (an order that never expires: a day, the copy goes into the cache at once).
+/// docs/decisions.md, "Object storage".
+fn restore_days(order: Option<&rows::OrderRow>, now: crate::time::Timestamp) -> u32 {
+    const DAY: i64 = 24 * 3600 * 1000;
+    let left = order
+        .and_then(|o| o.expiration_date)
+        .map_or(0, |expiry| expiry - now.millis());
+    u32::try_from((left + DAY - 1) / DAY)
+        .unwrap_or(u32::MAX)
+        .max(1)
+}
+
+/// Checks online files, restores nearline ones (their restores asked for together first).
+async fn treat(storage: &Storage, files: &[OrderFileRow], days: u32) -> Treated {
     let mut treated = Treated::default();
+    if storage.is_nearline() {
+        let uris: Vec<&str> = files.iter().map(|f| f.uri.as_str()).collect();
+        storage.prepare_restores(&uris, days).await;
+    }
     for file in files {
         let outcome = if storage.is_nearline() {
             let dest = storage.cache_path(file.order_id, file.id);
+            let expected = (file.size, digest(file));
             storage
-                .restore(&file.uri, &dest, file.size, digest(file))
+                .restore(&file.uri, &dest, expected, days)
                 .await
                 .map(|()| Some(dest))
         } else {

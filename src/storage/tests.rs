@@ -2,7 +2,7 @@ use super::*;
 use crate::config::default_storages;
 
 fn storages(dir: &Path) -> Storages {
-    Storages::from_config(&default_storages(dir))
+    Storages::from_config(&default_storages(dir), &test_client()).unwrap()
 }
 
 fn file(dir: &Path, tier: &str, name: &str, content: &[u8]) -> String {
@@ -51,8 +51,8 @@ async fn nearline_files_are_restored_with_their_checksum_checked() {
         .restore(
             &uri,
             &dest,
-            Some(5),
-            md5("5d41402abc4b2a76b9719d911017c592"),
+            (Some(5), md5("5d41402abc4b2a76b9719d911017c592")),
+            1,
         )
         .await
         .unwrap();
@@ -63,8 +63,8 @@ async fn nearline_files_are_restored_with_their_checksum_checked() {
         .restore(
             &uri,
             &corrupt,
-            Some(5),
-            md5("00000000000000000000000000000000"),
+            (Some(5), md5("00000000000000000000000000000000")),
+            1,
         )
         .await
         .unwrap_err();
@@ -79,12 +79,17 @@ async fn nearline_files_are_restored_with_their_checksum_checked() {
         hex: "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824".into(),
     };
     nearline
-        .restore(&uri, &nearline.cache_path(7, 44), Some(5), Some(sha256))
+        .restore(
+            &uri,
+            &nearline.cache_path(7, 44),
+            (Some(5), Some(sha256)),
+            1,
+        )
         .await
         .unwrap();
     let missing = uri.replace("b.dat", "c.dat");
     let error = nearline
-        .restore(&missing, &nearline.cache_path(7, 45), None, None)
+        .restore(&missing, &nearline.cache_path(7, 45), (None, None), 1)
         .await
         .unwrap_err();
     assert!(matches!(error, StageError::Missing { .. }), "{error}");
@@ -125,4 +130,10 @@ fn files_open_only_inside_their_folder() {
             .kind(),
         std::io::ErrorKind::NotFound
     );
+}
+
+/// An HTTP client (reqwest takes its TLS provider from the process, installed as the service does).
+fn test_client() -> reqwest::Client {
+    crate::outbound::install_crypto_provider();
+    reqwest::Client::new()
 }

@@ -8,7 +8,11 @@ struct Fixture {
 
 fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let roots = StorageRoots::new(&default_storages(dir.path())).unwrap();
+    let roots = StorageRoots::new(
+        &crate::storage::Storages::from_config(&default_storages(dir.path()), &test_client())
+            .unwrap(),
+    )
+    .unwrap();
     Fixture { dir, roots }
 }
 
@@ -144,7 +148,12 @@ fn missing_outside_and_unsupported_files_are_refused() {
     assert!(error.contains("is under no storage root"), "{error}");
 
     let error = f.resolve(&asset("s3://bucket/key.tif"), None).unwrap_err();
-    assert!(error.contains("unsupported href scheme s3://"), "{error}");
+    assert!(
+        error.contains("is under no storage bucket and prefix"),
+        "{error}"
+    );
+    let error = f.resolve(&asset("ftp://host/key.tif"), None).unwrap_err();
+    assert!(error.contains("unsupported href scheme ftp://"), "{error}");
 }
 
 #[test]
@@ -159,4 +168,10 @@ fn http_assets_are_external_references() {
     assert_eq!(file.mime_type, "application/x-netcdf");
     assert_eq!(file.data_type, DataType::QuicklookHd);
     assert_eq!(file.size, Some(42));
+}
+
+/// An HTTP client (reqwest takes its TLS provider from the process, installed as the service does).
+fn test_client() -> reqwest::Client {
+    crate::outbound::install_crypto_provider();
+    reqwest::Client::new()
 }

@@ -127,12 +127,10 @@ fn bench_config(url: &str, work_dir: &Path, catalog: &Path) -> anyhow::Result<Co
     ]
     .into_iter()
     .map(|(name, kind)| StorageConfig {
-        name: name.into(),
-        kind,
-        root: catalog.join(name),
         cache_dir: Some(work_dir.join("cache")),
         cache_bytes: 1 << 30,
         restore_parallelism: 1,
+        ..StorageConfig::local(name, kind, catalog.join(name))
     })
     .collect();
     Ok(config)

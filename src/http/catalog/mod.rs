@@ -191,7 +191,7 @@ async fn import(
     headers: HeaderMap,
     body: Body,
 ) -> Result<axum::Json<Resource<ImportReport>>, AppError> {
-    let roots = StorageRoots::new(&state.config.storages)
+    let roots = StorageRoots::new(&state.storages)
         .map_err(|e| AppError::Internal(anyhow::anyhow!("cannot open the storage roots: {e}")))?;
     let mut importer = Importer::new(
         state.store.clone(),

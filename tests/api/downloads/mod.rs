@@ -11,7 +11,7 @@ mod snapshots_metalink;
 mod symlinks;
 mod timeouts;
 mod tls;
-mod zip;
+pub mod zip;
 mod zip64;
 
 use crate::helpers::TestApp;
