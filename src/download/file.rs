@@ -131,17 +131,9 @@ async fn local(
         .map_err(|e| AppError::Internal(e.into()))?
         .len();
     let builder = base_headers(file, size)?;
-    let range = asked.range(&etag(file, size));
-    let (status, part) = match parse_range(range, size) {
-        RangeRequest::Unsatisfiable => return unsatisfiable(range.unwrap_or(""), size),
-        RangeRequest::Whole => (
-            StatusCode::OK,
-            ByteRange {
-                start: 0,
-                end: size,
-            },
-        ),
-        RangeRequest::Part(part) => (StatusCode::PARTIAL_CONTENT, part),
+    let (status, part) = match answered_part(file, &asked, size) {
+        Ok(answered) => answered,
+        Err(range) => return unsatisfiable(&range, size),
     };
     let mut opened = opened;
     opened
@@ -163,6 +155,27 @@ async fn local(
 }
 
 /// 416: the range asked is outside the file (`Content-Range: bytes */<size>`), with the error body.
+/// The status and the bytes a request for `file` (of `size` bytes) is answered with: the whole file, or
+/// the part its range asks for; `Err` carries a range that cannot be given (a 416).
+pub(super) fn answered_part(
+    file: &OrderFileRow,
+    asked: &Asked<'_>,
+    size: u64,
+) -> Result<(StatusCode, ByteRange), String> {
+    let range = asked.range(&etag(file, size));
+    match parse_range(range, size) {
+        RangeRequest::Unsatisfiable => Err(range.unwrap_or("").to_owned()),
+        RangeRequest::Whole => Ok((
+            StatusCode::OK,
+            ByteRange {
+                start: 0,
+                end: size,
+            },
+        )),
+        RangeRequest::Part(part) => Ok((StatusCode::PARTIAL_CONTENT, part)),
+    }
+}
+
 pub(super) fn unsatisfiable(range: &str, size: u64) -> Result<Response, AppError> {
     let body = serde_json::to_vec(&crate::error::ErrorBody {
         messages: vec![format!(

@@ -16,11 +16,11 @@ use tokio::runtime::Handle;
 use tokio::sync::mpsc;
 
 use super::file::{
-    Asked, base_headers, content_disposition, counted, etag, unreadable, unsatisfiable,
+    Asked, answered_part, base_headers, content_disposition, counted, unreadable, unsatisfiable,
 };
 use super::{DownloadError, Recording, Source, source_of};
 use crate::app::AppState;
-use crate::domain::ranges::{ByteRange, RangeRequest, parse_range};
+use crate::domain::ranges::ByteRange;
 use crate::error::AppError;
 use crate::store::suborders::OrderFileRow;
 
@@ -71,17 +71,9 @@ pub(super) async fn respond(
     // The size recorded at import, checked against the store when the file was staged.
     let size = file.size.unwrap_or(0).max(0) as u64;
     let builder = base_headers(file, size)?;
-    let range = asked.range(&etag(file, size));
-    let (status, part) = match parse_range(range, size) {
-        RangeRequest::Unsatisfiable => return unsatisfiable(range.unwrap_or(""), size),
-        RangeRequest::Whole => (
-            StatusCode::OK,
-            ByteRange {
-                start: 0,
-                end: size,
-            },
-        ),
-        RangeRequest::Part(part) => (StatusCode::PARTIAL_CONTENT, part),
+    let (status, part) = match answered_part(file, &asked, size) {
+        Ok(answered) => answered,
+        Err(range) => return unsatisfiable(&range, size),
     };
     let mut builder = builder
         .status(status)
