@@ -7,7 +7,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::auth::Admin;
-use super::extract::{Json, Query};
+use super::extract::{JsonBytes, Query, optional_json};
 use super::resource::{Link, Page, PageParams, Resource};
 use crate::access::{self, DatasetRights};
 use crate::app::AppState;
@@ -54,7 +54,7 @@ impl From<&DatasetRights> for AccessDto {
 
 /// `{"open": true}` opens the dataset to every user; `{"rights": [{group, level}]}` gives it to these
 /// groups only (`[]`: admins only).
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AccessBody {
     #[serde(default)]
@@ -158,8 +158,10 @@ async fn put_rights(
     State(state): State<AppState>,
     Admin(_): Admin,
     Path(dataset): Path<String>,
-    Json(body): Json<AccessBody>,
+    JsonBytes(body): JsonBytes,
 ) -> Result<axum::Json<Resource<AccessDto>>, AppError> {
+    // Read with or without a JSON content type, as every body of the API.
+    let body: AccessBody = optional_json(&body)?;
     let rights = access::set(state.store.as_ref(), &dataset, body.access()?).await?;
     Ok(axum::Json(resource(&state, &rights)))
 }
