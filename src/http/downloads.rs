@@ -12,6 +12,7 @@ use super::auth::RegisteredUser;
 use super::extract::{Path, Query};
 use super::resource::{Link, Page, PageParams, Resource};
 use crate::app::AppState;
+use crate::auth::OrderGrant;
 use crate::domain::order::FileState;
 use crate::download::metalink::Format;
 use crate::download::{self, Recording, Requester};
@@ -48,13 +49,11 @@ pub struct MetalinkParams {
     order_token: Option<String>,
 }
 
-fn grant(state: &AppState, token: Option<&str>) -> Result<Requester, AppError> {
+fn grant(state: &AppState, token: Option<&str>) -> Result<OrderGrant, AppError> {
     let token = token
         .filter(|t| !t.is_empty())
         .ok_or_else(|| AppError::Unauthorized("An orderToken is required".into()))?;
-    Ok(Requester::Token(
-        state.keys.verify_order(token, state.clock.now())?,
-    ))
+    Ok(state.keys.verify_order(token, state.clock.now())?)
 }
 
 fn format_of(params: &MetalinkParams, headers: &HeaderMap) -> Format {
@@ -137,11 +136,9 @@ async fn public_metalink_download(
     Query(params): Query<MetalinkParams>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let requester = grant(&state, params.order_token.as_deref())?;
-    let Requester::Token(ref granted) = requester else {
-        unreachable!("a grant is a token")
-    };
+    let granted = grant(&state, params.order_token.as_deref())?;
     let order_id = granted.order_id;
+    let requester = Requester::Token(granted);
     download::metalink::respond(&state, &requester, order_id, format_of(&params, &headers)).await
 }
 
@@ -199,7 +196,7 @@ async fn public_file_download(
     method: Method,
     extensions: Extensions,
 ) -> Result<Response, AppError> {
-    let requester = grant(&state, params.order_token.as_deref())?;
+    let requester = Requester::Token(grant(&state, params.order_token.as_deref())?);
     let recording = Recording::of(&method, &extensions);
     download::file::respond(&state, &requester, id, &headers, recording).await
 }

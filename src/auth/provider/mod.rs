@@ -66,10 +66,9 @@ impl IdentityProvider {
             AuthError::Invalid("the token names no key (kid) of the identity provider".into())
         })?;
         let resolved = self.cache.resolve(kid).await?;
-        let key = resolved
-            .keys
-            .get(kid)
-            .expect("resolve returns the keys holding the kid");
+        let key = resolved.keys.get(kid).ok_or_else(|| {
+            AuthError::Invalid(format!("the identity provider has no key {kid:?}"))
+        })?;
         if header.alg != key.algorithm {
             return Err(AuthError::Invalid(format!(
                 "the token is signed with {:?} but key {kid:?} is for {:?}",
