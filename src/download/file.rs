@@ -142,15 +142,7 @@ async fn local(
         .map_err(|e| AppError::Internal(e.into()))?;
     let stream = ReaderStream::with_capacity(opened.take(part.len()), CHUNK);
     let body = Body::from_stream(counted(state, file, part, stream, recording));
-    let mut builder = builder
-        .status(status)
-        .header(header::CONTENT_LENGTH, part.len());
-    if status == StatusCode::PARTIAL_CONTENT {
-        builder = builder.header(
-            header::CONTENT_RANGE,
-            format!("bytes {}-{}/{size}", part.start, part.end - 1),
-        );
-    }
+    let builder = with_part(builder, status, part, size);
     builder.body(body).map_err(|e| AppError::Internal(e.into()))
 }
 
@@ -174,6 +166,25 @@ pub(super) fn answered_part(
         )),
         RangeRequest::Part(part) => Ok((StatusCode::PARTIAL_CONTENT, part)),
     }
+}
+
+/// The status, length and (for a part) Content-Range of an answer with `part` of a `size`-byte file.
+pub(super) fn with_part(
+    builder: axum::http::response::Builder,
+    status: StatusCode,
+    part: ByteRange,
+    size: u64,
+) -> axum::http::response::Builder {
+    let builder = builder
+        .status(status)
+        .header(header::CONTENT_LENGTH, part.len());
+    if status != StatusCode::PARTIAL_CONTENT {
+        return builder;
+    }
+    builder.header(
+        header::CONTENT_RANGE,
+        format!("bytes {}-{}/{size}", part.start, part.end - 1),
+    )
 }
 
 pub(super) fn unsatisfiable(range: &str, size: u64) -> Result<Response, AppError> {

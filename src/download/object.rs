@@ -17,6 +17,7 @@ use tokio::sync::mpsc;
 
 use super::file::{
     Asked, answered_part, base_headers, content_disposition, counted, unreadable, unsatisfiable,
+    with_part,
 };
 use super::{DownloadError, Recording, Source, source_of};
 use crate::app::AppState;
@@ -75,15 +76,7 @@ pub(super) async fn respond(
         Ok(answered) => answered,
         Err(range) => return unsatisfiable(&range, size),
     };
-    let mut builder = builder
-        .status(status)
-        .header(header::CONTENT_LENGTH, part.len());
-    if status == StatusCode::PARTIAL_CONTENT {
-        builder = builder.header(
-            header::CONTENT_RANGE,
-            format!("bytes {}-{}/{size}", part.start, part.end - 1),
-        );
-    }
+    let builder = with_part(builder, status, part, size);
     if matches!(recording, Recording::Never) {
         // HEAD: answered from what the service knows, nothing asked of the store.
         return builder
