@@ -75,10 +75,12 @@ pub async fn add_selection(
     let now = state.clock.now();
     let frozen = freeze(&query, now);
     let condition = compiler.compile(&frozen)?;
-    let scope = access::scope(&state.config.access, viewer, Need::Data);
+    // Read once, before the write transaction (it must not wait for a connection while holding the
+    // lock): what the add counts and what the recount keeps.
+    let orderable = orderable(state, viewer).await?;
     let found: Vec<SummaryRow> = state
         .store
-        .summary(&condition, &scope, true)
+        .summary(&condition, &orderable.scope(), true)
         .await?
         .into_iter()
         .filter(|row| row.counters.objects > 0)
@@ -105,8 +107,6 @@ pub async fn add_selection(
         selection: serde_json::to_string(selection).unwrap_or_default(),
         now,
     };
-    // Read before the write transaction: it must not wait for a connection while holding the lock.
-    let orderable = orderable(state, viewer).await?;
     let mut tx = state.store.begin_write().await?;
     let basket_id = rows::lock_basket(&mut tx, state.store.backend(), owner, true, now)
         .await?

@@ -78,7 +78,7 @@ impl Level {
 }
 
 /// Who looks at the catalog: everyone's data (ADMIN and above) or the union of some groups' rights.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Viewer {
     All,
     Groups(BTreeSet<String>),
@@ -139,6 +139,14 @@ pub enum Datasets {
 }
 
 impl Datasets {
+    /// These datasets, as the scope of a statement.
+    pub fn scope(&self) -> Scope {
+        match self {
+            Datasets::All => Scope::All,
+            Datasets::Only(ids) => Scope::Only(ids.iter().copied().collect()),
+        }
+    }
+
     pub fn contains(&self, dataset: i64) -> bool {
         match self {
             Datasets::All => true,
