@@ -41,6 +41,8 @@ impl AppState {
         bound: Option<SocketAddr>,
         clock: Clock,
     ) -> anyhow::Result<AppState> {
+        // Every key of a storage, the database and the mail server redacted by their `Debug`.
+        tracing::debug!(?config, "configuration in effect");
         // First: a `ca_file` that cannot be used stops the start before the database is touched.
         let http = crate::outbound::HttpClients::from_config(&config.http_client)?;
         let store =

@@ -64,6 +64,16 @@ pub async fn start_serve_with(
     database_url: &str,
     env: &[(&str, &str)],
 ) -> (Child, String) {
+    start_serve_logging(data_dir, database_url, env, Stdio::null()).await
+}
+
+/// Starts `serve` with more variables, its log (standard error) written to `log`.
+pub async fn start_serve_logging(
+    data_dir: &Path,
+    database_url: &str,
+    env: &[(&str, &str)],
+    log: impl Into<Stdio>,
+) -> (Child, String) {
     let mut command = regards_order(&[
         "serve",
         "--bind",
@@ -76,11 +86,7 @@ pub async fn start_serve_with(
     for (name, value) in env {
         command.env(name, value);
     }
-    let mut child = command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = command.stdout(Stdio::piped()).stderr(log).spawn().unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let address = tokio::time::timeout(Duration::from_secs(30), async {
         while let Some(line) = lines.next_line().await.unwrap() {

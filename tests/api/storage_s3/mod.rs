@@ -79,5 +79,6 @@ async fn file_state(app: &TestApp, file: i64) -> (String, Option<String>) {
         .unwrap()
 }
 
+mod log;
 mod nearline;
 mod online;
