@@ -27,8 +27,9 @@ use crate::store::suborders::OrderFileRow;
 
 /// Objects of a zip being fetched ahead of the one zipped.
 const AHEAD: usize = 4;
-/// Chunks of an object buffered ahead (reqwest's chunks are a few KiB to a few hundred).
-const AHEAD_CHUNKS: usize = 64;
+/// Chunks of an object buffered ahead (reqwest's chunks are a few KiB to a few hundred: a few MiB per
+/// object at most; the connection's own buffers hold the rest until the zip reads on).
+const AHEAD_CHUNKS: usize = 8;
 
 /// An object of an online S3 storage.
 #[derive(Debug, Clone)]

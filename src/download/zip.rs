@@ -69,7 +69,8 @@ pub async fn respond(
         let state = state.clone();
         let handle = Handle::current();
         tokio::task::spawn_blocking(move || {
-            let out = SyncIoBridge::new(writer);
+            // Buffered: objects arrive in chunks of a few KiB, each a hop to the runtime unbuffered.
+            let out = std::io::BufWriter::with_capacity(PIPE, SyncIoBridge::new(writer));
             write_zip(&state, &handle, (order.id, &allowed), out)
         })
     };

@@ -38,6 +38,14 @@ fn allowed(rule: &Rule, params: &mut Vec<SqlParam>) -> String {
     format!("({})", allowed.join(" OR "))
 }
 
+/// The statement that selects the ids of the datasets a rule allows, its parameters appended to `params`.
+pub fn allowed_ids(rule: &Rule, params: &mut Vec<SqlParam>) -> String {
+    format!(
+        "SELECT sd.id FROM datasets sd WHERE {}",
+        allowed(rule, params)
+    )
+}
+
 /// How a statement on data objects `o` keeps to the datasets of a scope: a join to add after
 /// `FROM <table> o`, and a condition.
 pub struct InScope {
@@ -65,10 +73,7 @@ pub fn in_scope(scope: &Scope, backend: Backend, params: &mut Vec<SqlParam>) -> 
             Backend::Sqlite => (SCOPE_JOIN, allowed(rule, params)),
             Backend::Postgres => (
                 "",
-                format!(
-                    "o.dataset_id = ANY (ARRAY(SELECT sd.id FROM datasets sd WHERE {}))",
-                    allowed(rule, params)
-                ),
+                format!("o.dataset_id = ANY (ARRAY({}))", allowed_ids(rule, params)),
             ),
         },
     };
@@ -85,10 +90,7 @@ pub trait AccessStore: Database {
         let sql = match scope {
             Scope::All => return Ok(Datasets::All),
             Scope::Only(ids) => return Ok(Datasets::Only(ids.iter().copied().collect())),
-            Scope::Rule(rule) => format!(
-                "SELECT sd.id FROM datasets sd WHERE {}",
-                allowed(rule, &mut params)
-            ),
+            Scope::Rule(rule) => allowed_ids(rule, &mut params),
         };
         let query = super::catalog::bind_params(sqlx::query(AssertSqlSafe(sql)), &params);
         let rows = query.fetch_all(self.pool()).await?;

@@ -176,7 +176,7 @@ async fn measure_run(
     Ok([zip, sendfile_all, ours_each, sendfile_each])
 }
 
-fn gib(bytes: u64) -> f64 {
+pub(super) fn gib(bytes: u64) -> f64 {
     bytes as f64 / (1u64 << 30) as f64
 }
 
@@ -206,18 +206,18 @@ async fn file_urls(server: &Serve, order: i64) -> anyhow::Result<Vec<String>> {
 
 /// Bytes fetched and the time it took.
 #[derive(Debug, Default, Clone, Copy)]
-struct Fetched {
-    bytes: u64,
+pub(super) struct Fetched {
+    pub bytes: u64,
     seconds: f64,
 }
 
 impl Fetched {
-    fn add(&mut self, other: Fetched) {
+    pub fn add(&mut self, other: Fetched) {
         self.bytes += other.bytes;
         self.seconds += other.seconds;
     }
 
-    fn mib_per_s(&self) -> f64 {
+    pub fn mib_per_s(&self) -> f64 {
         self.bytes as f64 / (1u64 << 20) as f64 / self.seconds.max(1e-9)
     }
 }
@@ -253,7 +253,7 @@ impl Best {
 }
 
 /// `curl -o /dev/null`: bytes and total time, as curl measured them; fails unless 200.
-fn curl(url: &str, header: Option<&str>) -> anyhow::Result<Fetched> {
+pub(super) fn curl(url: &str, header: Option<&str>) -> anyhow::Result<Fetched> {
     let mut command = std::process::Command::new("curl");
     command.args([
         "--silent",

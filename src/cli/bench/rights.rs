@@ -58,10 +58,12 @@ pub(super) async fn bench_rights(
     for (name, q) in queries {
         let mut times = Vec::new();
         for what in [Measured::Search, Measured::Summary] {
-            for viewer in [&Viewer::All, &user] {
-                let run = || timed(store, &config, viewer, q, what);
-                times.push(super::median(repeat, run).await?);
-            }
+            let viewers = [&Viewer::All, &user];
+            let (admin, user) = paired(repeat, |n: usize| {
+                timed(store, &config, viewers[n], q, what)
+            })
+            .await?;
+            times.extend([admin, user]);
         }
         let ms = |d: Duration| d.as_secs_f64() * 1000.0;
         let ratio = |user: Duration, admin: Duration| ms(user) / ms(admin).max(0.001);
@@ -76,6 +78,31 @@ pub(super) async fn bench_rights(
         );
     }
     Ok(())
+}
+
+/// The median times of `run(0)` (the admin) and `run(1)` (the user), the two taking turns (after one
+/// warm-up each) so that a machine slowing down or speeding up weighs on both alike.
+async fn paired<F, Fut>(repeat: u32, mut run: F) -> anyhow::Result<(Duration, Duration)>
+where
+    F: FnMut(usize) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    run(0).await?;
+    run(1).await?;
+    let mut times = [Vec::new(), Vec::new()];
+    for _ in 0..repeat.max(1) {
+        for (n, times) in times.iter_mut().enumerate() {
+            let started = std::time::Instant::now();
+            run(n).await?;
+            times.push(started.elapsed());
+        }
+    }
+    let [mut admin_times, mut user_times] = times;
+    let median = |times: &mut Vec<Duration>| {
+        times.sort();
+        times[times.len() / 2]
+    };
+    Ok((median(&mut admin_times), median(&mut user_times)))
 }
 
 #[derive(Clone, Copy)]
