@@ -2,6 +2,8 @@
 //! (docs/decisions.md, "Basket selections"). Every change runs in one write transaction holding the basket's lock, so
 //! two adds racing for one user both land, with distinct dates.
 
+mod filters;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::access;
@@ -25,6 +27,8 @@ pub enum BasketError {
     NotFound(String),
     #[error("{0}")]
     BadDate(String),
+    #[error(transparent)]
+    BadFilter(#[from] crate::domain::filters::FilterError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -122,6 +126,23 @@ pub async fn add_selection(
     let content = rows::load_basket(&mut tx, basket_id).await?;
     commit(tx).await?;
     Ok(Some(content))
+}
+
+/// Adds selections one after the other (each dated apart), as an uploaded list of providerIds makes
+/// them. `None` when none of them found a file `viewer` may order.
+pub async fn add_selections(
+    state: &AppState,
+    owner: &str,
+    viewer: &Viewer,
+    selections: &[Selection],
+) -> Result<Option<BasketContent>, BasketError> {
+    let mut last = None;
+    for selection in selections {
+        if let Some(content) = add_selection(state, owner, viewer, selection).await? {
+            last = Some(content);
+        }
+    }
+    Ok(last)
 }
 
 /// One selection being added.
@@ -280,8 +301,11 @@ async fn counters_in(
     Ok(rows.first().map_or(Counters::default(), |row| row.counters))
 }
 
+pub use filters::update_file_filters;
+
 /// Rebuilds dataset selections `(id, dataset)` from their items: the OR of their requests in canonical
-/// form, counted in its own dataset only (an object selected twice counts once). A selection of one item
+/// form, counted in its own dataset only (an object selected twice counts once); under its file filter
+/// when it has one (`filters::refresh_filtered`). A selection of one item
 /// counts what its item counts; selections with the same items are counted by one query; a selection
 /// without items goes. Datasets not `orderable` (rights withdrawn since the add) count nothing.
 async fn refresh(
@@ -298,6 +322,13 @@ async fn refresh(
             .iter()
             .map(|i| i.open_search_request.as_str())
             .collect();
+        if !items.is_empty() {
+            let target = (selection_id, dataset_id);
+            let request = combine(&requests);
+            if filters::refresh_filtered(tx, compiler, orderable, target, &request).await? {
+                continue;
+            }
+        }
         match items.as_slice() {
             [] => {
                 rows::delete_dataset_selection(tx, basket_id, selection_id).await?;

@@ -86,6 +86,15 @@ pub struct OrdersConfig {
     pub suborder_max_files: u32,
     pub max_running_suborders_per_user: u32,
     pub page_size: u32,
+    /// The most files and bytes one order may hold (0: no limit).
+    pub max_files: u64,
+    pub max_bytes: u64,
+    /// Added to `expiration` per internal sub-order once the order is expanded (0: the fixed rule).
+    #[serde(deserialize_with = "duration::deserialize")]
+    pub expiration_per_suborder: Duration,
+    /// The most `expiration` and its growth may add up to.
+    #[serde(deserialize_with = "duration::deserialize")]
+    pub expiration_max: Duration,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -105,6 +114,9 @@ pub struct MailConfig {
     pub smtp_url: String,
     #[serde(deserialize_with = "duration::deserialize")]
     pub reminder_after: Duration,
+    /// "Files ready" mails to one owner: at most one per this window, listing what became ready.
+    #[serde(deserialize_with = "duration::deserialize")]
+    pub digest: Duration,
 }
 
 impl std::fmt::Debug for MailConfig {
@@ -113,6 +125,7 @@ impl std::fmt::Debug for MailConfig {
             .field("from", &self.from)
             .field("smtp_url", &redact_url(&self.smtp_url))
             .field("reminder_after", &self.reminder_after)
+            .field("digest", &self.digest)
             .finish()
     }
 }

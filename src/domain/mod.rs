@@ -3,8 +3,10 @@
 pub mod access;
 pub mod counts;
 pub mod files;
+pub mod filters;
 pub mod order;
 pub mod query;
 pub mod ranges;
 pub mod search;
 pub mod selection;
+pub mod upload;

@@ -144,7 +144,7 @@ fn ip_id_disjunction(ids: &[String]) -> Option<String> {
     (!ids.is_empty()).then(|| ids.join(" OR "))
 }
 
-fn quoted(text: &str) -> String {
+pub(crate) fn quoted(text: &str) -> String {
     format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
 }
 

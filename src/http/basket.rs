@@ -24,6 +24,8 @@ use crate::time::Timestamp;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(add_selection))
+        .routes(routes!(super::basket_files::upload_selection))
+        .routes(routes!(super::basket_files::update_file_filters))
         .routes(routes!(remove_item))
         .routes(routes!(remove_dataset))
         .routes(routes!(get_basket, empty_basket))
@@ -55,7 +57,10 @@ pub struct DatasetSelectionDto {
     /// Orderable files per data type.
     file_types_count: BTreeMap<String, i64>,
     file_types_sizes: BTreeMap<String, i64>,
-    /// By date.
+    /// The file filter (`PUT .../updateFileFilters`); the counts above are those it keeps. Absent: none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file_selection_description: Option<crate::domain::filters::FileFilter>,
+    /// By date (each with the counts of what it selected, before the filter).
     items_selections: Vec<ItemsSelectionDto>,
 }
 
@@ -130,12 +135,16 @@ fn dataset_dto(
         files_size: t.bytes,
         file_types_count: t.types_count,
         file_types_sizes: t.types_sizes,
+        file_selection_description: selection
+            .file_filters
+            .as_deref()
+            .and_then(|json| serde_json::from_str(json).ok()),
         items_selections: items.into_iter().map(item_dto).collect(),
     }
 }
 
 /// 200 with the basket, or 204 without a body when there is none.
-fn basket_response(state: &AppState, content: Option<BasketContent>) -> Response {
+pub(super) fn basket_response(state: &AppState, content: Option<BasketContent>) -> Response {
     let Some(content) = content else {
         return StatusCode::NO_CONTENT.into_response();
     };

@@ -41,6 +41,7 @@ impl From<OrderError> for AppError {
                 AppError::Internal(anyhow::anyhow!("an empty basket is answered before"))
             }
             OrderError::Invalid(code) => AppError::unprocessable(code),
+            OrderError::TooLarge(message) => AppError::unprocessable(message),
             OrderError::NotFound(_) => AppError::NotFound(error.to_string()),
             OrderError::Forbidden(_) => AppError::Forbidden(error.to_string()),
             OrderError::Refused(_) => AppError::Unauthorized(error.to_string()),
@@ -59,6 +60,7 @@ impl From<BasketError> for AppError {
             | BasketError::Query(_) => AppError::unprocessable(error.to_string()),
             BasketError::NotFound(message) => AppError::NotFound(message),
             BasketError::BadDate(message) => AppError::BadRequest(message),
+            BasketError::BadFilter(error) => AppError::BadRequest(error.to_string()),
             BasketError::Store(error) => error.into(),
         }
     }

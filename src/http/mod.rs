@@ -5,6 +5,7 @@ mod access;
 mod admin;
 pub mod auth;
 mod basket;
+mod basket_files;
 mod catalog;
 mod downloads;
 mod errors;

@@ -41,6 +41,9 @@ pub struct DatasetTaskDto {
     objects_count: i64,
     files_count: i64,
     files_size: i64,
+    /// The basket's file filter this dataset was ordered with (absent: every orderable file).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file_selection_description: Option<crate::domain::filters::FileFilter>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -153,6 +156,10 @@ fn resource_of(
                 objects_count: t.objects_count,
                 files_count: t.files_count,
                 files_size: t.files_size,
+                file_selection_description: t
+                    .file_filters
+                    .as_deref()
+                    .and_then(|json| serde_json::from_str(json).ok()),
             })
             .collect(),
     };

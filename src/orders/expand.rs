@@ -9,6 +9,7 @@ use crate::access;
 use crate::app::AppState;
 use crate::domain::access::Need;
 use crate::domain::files::DataType;
+use crate::domain::filters::{Compiled, FileFilter};
 use crate::domain::order::{FileState, OrderStatus, SubOrderBound, SubOrderState, place_objects};
 use crate::domain::query::parse;
 use crate::domain::query::sql::{Condition, to_sql};
@@ -105,6 +106,14 @@ async fn expand_task(
     condition: &Condition,
 ) -> anyhow::Result<()> {
     let mut cursor = task.cursor;
+    // Checked when it was set: a filter that no longer compiles keeps nothing rather than everything.
+    let filter = match task.file_filters.as_deref() {
+        None => None,
+        Some(json) => match serde_json::from_str::<FileFilter>(json).map(|f| f.compile()) {
+            Ok(Ok(compiled)) => compiled,
+            _ => Some(Compiled::nothing()),
+        },
+    };
     loop {
         let objects = state
             .store
@@ -119,10 +128,9 @@ async fn expand_task(
         let ids: Vec<i64> = objects.iter().map(|o| o.0).collect();
         let mut files: HashMap<i64, Vec<FileRow>> = HashMap::new();
         for file in state.store.files_of(&ids).await? {
-            let orderable = file
-                .data_type
-                .parse::<DataType>()
-                .is_ok_and(DataType::is_orderable);
+            let orderable = file.data_type.parse::<DataType>().is_ok_and(|t| {
+                t.is_orderable() && filter.as_ref().is_none_or(|f| f.keeps(t, &file.filename))
+            });
             if orderable {
                 files.entry(file.object_id).or_default().push(file);
             }
@@ -358,6 +366,10 @@ async fn finish(state: &AppState, order_id: i64, withheld: bool) -> anyhow::Resu
         super::progress::settle(&mut tx, order_id, now).await?;
         super::queue_schedule(&mut tx, &order.owner, now).await?;
     }
+    let sub_orders = rows::internal_sub_orders(&mut tx, order_id).await?;
+    let anchor = Timestamp(order.creation_date);
+    let growth = (order_id, anchor, sub_orders);
+    super::expiry::grow(&mut tx, &state.config.orders, growth, now).await?;
     commit(tx).await?;
     tracing::info!(
         order_id,

@@ -1,16 +1,17 @@
 //! What happens to orders with time: expiry at the expiration date, reminders of waiting files, and the
 //! end of an order whose job ran out of attempts.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::jobs::{ExpireOrder, Remind};
+use super::jobs::Remind;
 use super::{mails, queue_schedule};
 use crate::app::AppState;
 use crate::domain::order::OrderStatus;
 use crate::jobs;
+use crate::store::commit;
 use crate::store::orders as rows;
 use crate::store::suborders as subs;
-use crate::store::{commit, enqueue};
 use crate::time::Timestamp;
 
 /// Every status but DELETED and EXPIRED expires (FAILED too, freeing its cache): the order becomes
@@ -30,8 +31,8 @@ pub async fn expire(state: &AppState, order_id: i64) -> anyhow::Result<()> {
     };
     if expiration > now.millis() {
         // Not yet (a clock behind another process's): come back at the date.
-        let job = jobs::new_job(&ExpireOrder { order_id }, Timestamp(expiration));
-        enqueue(&mut tx, &job, now).await?;
+        let job = super::expiry::expiry_job(order_id, Timestamp(expiration));
+        crate::store::enqueue_or_move(&mut tx, &job, now).await?;
         commit(tx).await?;
         return Ok(());
     }
@@ -76,16 +77,26 @@ pub fn remove_copy(path: &str) {
     }
 }
 
-/// Mails the owners of files waiting longer than `mail.reminder_after`, then comes back later.
+/// Mails the owners of files waiting longer than `mail.reminder_after` (one mail per owner, listing every
+/// order of theirs with files waiting), then comes back later.
 pub async fn remind(state: &AppState) -> anyhow::Result<()> {
     let delay = state.config.mail.reminder_after;
     let now = state.clock.now();
     let threshold = now.millis() - i64::try_from(delay.as_millis()).unwrap_or(i64::MAX);
+    let mut by_owner: BTreeMap<String, Vec<rows::OrderRow>> = BTreeMap::new();
     for order in state.store.due_for_reminder(threshold, 500).await? {
+        by_owner.entry(order.owner.clone()).or_default().push(order);
+    }
+    for (owner, due) in by_owner {
         let mut tx = state.store.begin_write().await?;
-        // Claiming the order: another process reminding at the same time finds it claimed.
-        if rows::claim_reminder(&mut tx, &order, now).await? {
-            mails::queue_reminder(state, &mut tx, &order, now).await?;
+        // Claiming the orders: another process reminding at the same time finds them claimed.
+        let mut claimed = false;
+        for order in &due {
+            claimed |= rows::claim_reminder(&mut tx, order, now).await?;
+        }
+        if claimed {
+            let waiting = rows::waiting_orders(&mut tx, &owner).await?;
+            mails::queue_reminder(state, &mut tx, &owner, &waiting, now).await?;
         }
         commit(tx).await?;
     }

@@ -1,5 +1,5 @@
-//! The emails of an order: created (with the public metalink link and its order token), a sub-order
-//! ready, a reminder of files waiting, expired. Each is a mail job queued in the transaction that causes
+//! The emails of an order: created (with the public metalink link and its order token), a reminder of
+//! files waiting (one per owner), expired; files ready go through the digest (`super::digest`). Each is a mail job queued in the transaction that causes
 //! it: sent only if that commits, retried when the mail server fails, never failing the order.
 
 use serde::{Deserialize, Serialize};
@@ -8,7 +8,6 @@ use crate::app::AppState;
 use crate::jobs::Job;
 use crate::notify::Email;
 use crate::store::orders::OrderRow;
-use crate::store::suborders::SubOrderRow;
 use crate::store::{StoreError, Tx, enqueue};
 use crate::time::Timestamp;
 
@@ -92,67 +91,46 @@ pub async fn queue_created(
     .await
 }
 
-pub async fn queue_sub_order_ready(
-    state: &AppState,
-    tx: &mut Tx,
-    order: &OrderRow,
-    sub_order: &SubOrderRow,
-    now: Timestamp,
-) -> Result<(), StoreError> {
-    let text = format!(
-        "{count} files of your order \"{label}\" (number {id}) are ready to download.\n\n\
-         Download them: {base}/user/orders/{id}/download\n\
-         or with a download manager from this metalink:\n{metalink}\n\n\
-         The next files of the order are made available as you download these.\n",
-        count = sub_order.available_files,
-        label = order.label,
-        id = order.id,
-        base = state.public_url,
-        metalink = metalink_url(state, order),
-    );
-    queue(
-        tx,
-        order,
-        format!("Files of order number {} are ready", order.id),
-        text,
-        now,
-    )
-    .await
-}
-
+/// One reminder for an owner, listing every order of theirs with files waiting.
 pub async fn queue_reminder(
     state: &AppState,
     tx: &mut Tx,
-    order: &OrderRow,
+    owner: &str,
+    orders: &[OrderRow],
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    let since = order
-        .available_update_date
-        .map_or_else(String::new, |d| Timestamp(d).to_iso());
-    let text = format!(
-        "{count} files of your order \"{label}\" (number {id}) have been waiting for you since {since}.\n\
-         {until}\n\n\
-         Download them: {base}/user/orders/{id}/download\n",
-        count = order.available_files,
-        label = order.label,
-        id = order.id,
-        until = match order.expiration_date {
-            Some(date) => format!(
-                "They will be deleted when the order expires, on {}.",
-                Timestamp(date).to_iso()
-            ),
-            None => "They stay until you delete the order.".to_owned(),
-        },
-        base = state.public_url,
-    );
-    queue(
-        tx,
-        order,
-        "Reminder: some orders are waiting for you".to_owned(),
+    if !owner.contains('@') || orders.is_empty() {
+        return Ok(());
+    }
+    let mut text = String::new();
+    for order in orders {
+        let since = order
+            .available_update_date
+            .map_or_else(String::new, |d| Timestamp(d).to_iso());
+        text.push_str(&format!(
+            "{count} files of your order \"{label}\" (number {id}) have been waiting for you since {since}.\n\
+             {until}\n\
+             Download them: {base}/user/orders/{id}/download\n\n",
+            count = order.available_files,
+            label = order.label,
+            id = order.id,
+            until = match order.expiration_date {
+                Some(date) => format!(
+                    "They will be deleted when the order expires, on {}.",
+                    Timestamp(date).to_iso()
+                ),
+                None => "They stay until you delete the order.".to_owned(),
+            },
+            base = state.public_url,
+        ));
+    }
+    let email = Email {
+        to: owner.to_owned(),
+        subject: "Reminder: some orders are waiting for you".to_owned(),
         text,
-        now,
-    )
-    .await
+        html: None,
+    };
+    queue_mail(tx, email, now).await
 }
 
 pub async fn queue_expired(

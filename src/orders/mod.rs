@@ -3,8 +3,10 @@
 //! transaction, so that any process can carry on where another stopped.
 
 pub mod actions;
+pub mod digest;
 pub mod downloaded;
 pub mod expand;
+pub mod expiry;
 pub mod jobs;
 pub mod lifecycle;
 pub mod mails;
@@ -13,7 +15,7 @@ pub mod retry;
 pub mod schedule;
 pub mod stage;
 
-use self::jobs::{ExpandOrder, ExpireOrder, ScheduleUser};
+use self::jobs::{ExpandOrder, ScheduleUser};
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::domain::access::Viewer;
@@ -36,6 +38,9 @@ pub enum OrderError {
     /// A read by someone who is neither the owner nor an admin.
     #[error("You are not allowed to see order {0}")]
     Forbidden(i64),
+    /// The basket is over `[orders] max_bytes` or `max_files`: 422 with REGARDS' sentence.
+    #[error("{0}")]
+    TooLarge(String),
     /// An action refused: 401 with the seed's code.
     #[error("{}", .0.code())]
     Refused(Refusal),
@@ -120,6 +125,7 @@ pub(crate) async fn create_from_basket(
     if content.datasets.is_empty() {
         return Err(OrderError::EmptyBasket);
     }
+    within_limits(&state.config.orders, &content)?;
     let label = label_for(tx, owner, request.label.as_deref(), now).await?;
     let expiration = state.config.orders.expiration.map(|lasts| now.plus(lasts));
     let new_order = NewOrder {
@@ -145,14 +151,14 @@ pub(crate) async fn create_from_basket(
             objects_count: counters.objects,
             files_count: counters.files(),
             files_size: counters.bytes(),
+            file_filters: selection.file_filters.clone(),
         };
         rows::insert_dataset_task(tx, order_id, &task).await?;
     }
     baskets::rename_basket(tx, basket_id, &format!("ORDER_{order_id}")).await?;
     queue(tx, &ExpandOrder { order_id }, now).await?;
     if let Some(expiration) = expiration {
-        let job = crate::jobs::new_job(&ExpireOrder { order_id }, expiration);
-        enqueue(tx, &job, now).await?;
+        enqueue(tx, &expiry::expiry_job(order_id, expiration), now).await?;
     }
     let order = rows::order_in(tx, order_id)
         .await?
@@ -160,6 +166,39 @@ pub(crate) async fn create_from_basket(
     mails::queue_created(state, tx, &order, now).await?;
     tracing::info!(order_id, owner, "order created");
     Ok(order)
+}
+
+/// The basket's files and bytes (as filtered) against `[orders] max_bytes` and `max_files` (0: no
+/// limit); refused only when strictly over, with the bytes sentence when over both (docs/decisions.md
+/// "Order size limits").
+fn within_limits(
+    limits: &crate::config::OrdersConfig,
+    content: &crate::store::BasketContent,
+) -> Result<(), OrderError> {
+    let (files, bytes) =
+        content
+            .datasets
+            .iter()
+            .fold((0i64, 0i64), |(files, bytes), (selection, _)| {
+                (
+                    files + selection.counters.files(),
+                    bytes + selection.counters.bytes(),
+                )
+            });
+    let over = |count: i64, limit: u64| limit > 0 && u64::try_from(count).unwrap_or(0) > limit;
+    let refuse = |count: i64, limit: u64, unit: &str| {
+        Err(OrderError::TooLarge(format!(
+            "The size of the basket [{count} {unit}] exceeds the maximum size allowed [{limit} {unit}]. \
+             Please review the order requested so that it does not exceed the maximum size configured."
+        )))
+    };
+    if over(bytes, limits.max_bytes) {
+        return refuse(bytes, limits.max_bytes, "bytes");
+    }
+    if over(files, limits.max_files) {
+        return refuse(files, limits.max_files, "files");
+    }
+    Ok(())
 }
 
 /// The label asked (checked), or a generated one made unique with ` (n)`.

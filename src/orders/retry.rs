@@ -37,7 +37,9 @@ pub async fn retry(state: &AppState, caller: &Caller, id: i64) -> Result<(), Ord
         max_bytes: state.config.orders.suborder_max_bytes as i64,
     };
     let mut touched = BTreeSet::new();
+    let mut internal = 0;
     for placed in place(&mut tx, &order.owner, id, group(failed), bound, now).await? {
+        internal += i64::from(!placed.external);
         touched.insert(placed.sub_order_id);
         touched.extend(placed.files.iter().map(|f| f.sub_order_id));
         move_files(&mut tx, backend, id, &placed, now).await?;
@@ -47,6 +49,7 @@ pub async fn retry(state: &AppState, caller: &Caller, id: i64) -> Result<(), Ord
     }
     rows::set_status(&mut tx, id, OrderStatus::Running, None, now).await?;
     rows::clear_message(&mut tx, id).await?;
+    super::expiry::grow(&mut tx, &state.config.orders, (id, now, internal), now).await?;
     super::progress::settle(&mut tx, id, now).await?;
     queue_schedule(&mut tx, &order.owner, now).await?;
     commit(tx).await?;

@@ -202,7 +202,8 @@ async fn finish(state: &AppState, sub_order_id: i64) -> anyhow::Result<()> {
     if sub_order.available_files > 0
         && let Some(order) = rows::order_in(&mut tx, sub_order.order_id).await?
     {
-        super::mails::queue_sub_order_ready(state, &mut tx, &order, &sub_order, now).await?;
+        let files = sub_order.available_files;
+        super::digest::note_ready(state, &mut tx, &order, files, now).await?;
     }
     commit(tx).await?;
     tracing::info!(

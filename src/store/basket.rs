@@ -22,6 +22,8 @@ pub struct BasketDatasetRecord {
     pub dataset_label: String,
     pub open_search_request: String,
     pub counters: Counters,
+    /// The selection's file filter (JSON), none: every orderable file.
+    pub file_filters: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,7 +92,7 @@ pub async fn load_basket(conn: &mut AnyConnection, id: i64) -> Result<BasketCont
         .fetch_one(&mut *conn)
         .await?;
     let sql = format!(
-        "SELECT id, dataset_id, dataset_ip_id, dataset_label, open_search_request, {}
+        "SELECT id, dataset_id, dataset_ip_id, dataset_label, open_search_request, file_filters, {}
          FROM basket_datasets WHERE basket_id = $1 ORDER BY dataset_label, id",
         counter_list("")
     );
@@ -106,7 +108,8 @@ pub async fn load_basket(conn: &mut AnyConnection, id: i64) -> Result<BasketCont
             dataset_ip_id: row.try_get(2)?,
             dataset_label: row.try_get(3)?,
             open_search_request: row.try_get(4)?,
-            counters: read_counters(row, 5)?,
+            file_filters: row.try_get(5)?,
+            counters: read_counters(row, 6)?,
         };
         let items = items_of(conn, record.id).await?;
         datasets.push((record, items));
@@ -255,6 +258,30 @@ pub async fn update_dataset_selection(
     Ok(())
 }
 
+/// A dataset selection's file filter (JSON), if it has one.
+pub async fn file_filters(tx: &mut AnyConnection, id: i64) -> Result<Option<String>, StoreError> {
+    let found: Option<Option<String>> =
+        sqlx::query_scalar("SELECT file_filters FROM basket_datasets WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    Ok(found.flatten())
+}
+
+/// Sets (or, with none, removes) a dataset selection's file filter (JSON).
+pub async fn set_file_filters(
+    tx: &mut AnyConnection,
+    id: i64,
+    file_filters: Option<&str>,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE basket_datasets SET file_filters = $2 WHERE id = $1")
+        .bind(id)
+        .bind(file_filters)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
 /// Removes a dataset selection (and its items) from the basket; false when it was not there.
 pub async fn delete_dataset_selection(
     tx: &mut AnyConnection,
@@ -330,6 +357,7 @@ pub async fn copy_basket(
         .await?;
         update_dataset_selection(tx, id, &selection.open_search_request, &selection.counters)
             .await?;
+        set_file_filters(tx, id, selection.file_filters.as_deref()).await?;
         for item in items {
             insert_item(
                 tx,

@@ -59,6 +59,28 @@ pub async fn enqueue(
     Ok(())
 }
 
+/// Adds a job with a unique key, or moves the queued job of that key to the new job's date (a job being
+/// run has no key any more: it is left alone).
+pub async fn enqueue_or_move(
+    conn: &mut AnyConnection,
+    job: &NewJob,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO jobs (kind, payload, unique_key, run_at, attempts, created_at)
+         VALUES ($1, $2, $3, $4, 0, $5)
+         ON CONFLICT (unique_key) DO UPDATE SET run_at = excluded.run_at",
+    )
+    .bind(&job.kind)
+    .bind(&job.payload)
+    .bind(&job.unique_key)
+    .bind(job.run_at.millis())
+    .bind(now.millis())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// Leases the next due job (queued, or whose lease ran out); `lock` is the backend's row-lock clause.
 pub(super) async fn lease_job_with(
     pool: &AnyPool,

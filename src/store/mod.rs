@@ -9,6 +9,7 @@ pub mod basket;
 pub mod bench;
 pub mod catalog;
 mod codec;
+pub mod digest;
 mod jobs;
 pub mod orders;
 mod postgres;
@@ -29,7 +30,7 @@ pub use catalog::{
     CatalogStore, DatasetRow, FileRow, NewDataset, NewFile, NewObject, ObjectRow, PropertyValue,
     SummaryRow, WriteOutcome,
 };
-pub use jobs::{JobCount, JobStore, LeasedJob, NewJob, enqueue};
+pub use jobs::{JobCount, JobStore, LeasedJob, NewJob, enqueue, enqueue_or_move};
 pub use orders::{DatasetTaskRow, OrderRow, OrderStore};
 pub use suborders::{OrderFileRow, SubOrderRow};
 

@@ -7,6 +7,7 @@ use anyhow::Context;
 
 use crate::app::AppState;
 use crate::jobs::Job;
+use crate::orders::digest::SendDigest;
 use crate::orders::jobs::{
     ExpandOrder, ExpireOrder, PurgeOrder, Remind, ScheduleUser, StageSubOrder,
 };
@@ -40,6 +41,7 @@ macro_rules! registry {
 
 registry!(
     SendMail,
+    SendDigest,
     ExpandOrder,
     StageSubOrder,
     ScheduleUser,

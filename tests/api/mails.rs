@@ -14,12 +14,12 @@ use crate::orders::{
 
 /// A mail as read from the outbox.
 #[derive(Debug)]
-struct Mail {
+pub struct Mail {
     from: String,
-    to: String,
-    subject: String,
+    pub to: String,
+    pub subject: String,
     content_type: String,
-    text: String,
+    pub text: String,
     html: Option<String>,
 }
 
@@ -37,7 +37,7 @@ impl Mail {
 }
 
 /// Every mail in the outbox.
-fn outbox(app: &TestApp) -> Vec<Mail> {
+pub fn outbox(app: &TestApp) -> Vec<Mail> {
     app.outbox_files()
         .iter()
         .map(|file| parse_mail(&std::fs::read_to_string(file).unwrap()))

@@ -10,6 +10,7 @@ pub mod basket;
 pub mod catalog;
 mod certificates;
 mod conventions;
+mod digest;
 pub mod downloads;
 mod hostile;
 pub mod identity;

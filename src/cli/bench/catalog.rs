@@ -112,6 +112,7 @@ async fn bench_backend(
         bench_query(&store, name, q, repeat).await?;
     }
     bench_basket(&config, repeat).await?;
+    super::filter::bench_filter(&config, per_dataset, repeat).await?;
     super::rights::bench_rights(&store, &queries, repeat).await?;
     store.close().await;
     Ok(())

@@ -4,8 +4,10 @@
 mod admin;
 mod catalog;
 mod download;
+mod filter;
 mod order;
 mod rights;
+mod s3;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -74,6 +76,25 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 3)]
         repeat: u32,
     },
+    /// Zip throughput of a 1 GiB order of online S3 objects against a plain client fetching the same
+    /// objects from the store in the same run; and the server's memory above idle while it streams.
+    S3 {
+        /// The store's URL (moto's server: `python -m moto.server -p 5000`); keys from `AWS_*`.
+        #[arg(long)]
+        endpoint: String,
+        #[arg(long, default_value = "regards-order-bench")]
+        bucket: String,
+        #[arg(long, default_value_t = 16)]
+        files: u64,
+        /// Size of each object, MiB.
+        #[arg(long, default_value_t = 64)]
+        file_mib: u64,
+        #[arg(long, default_value = "./bench-data")]
+        work_dir: PathBuf,
+        /// Runs (the fastest of each kind is kept).
+        #[arg(long, default_value_t = 3)]
+        repeat: u32,
+    },
 }
 
 pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
@@ -113,6 +134,22 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
             postgres,
             repeat,
         } => admin::run(orders, work_dir, postgres, repeat).await,
+        BenchCommand::S3 {
+            endpoint,
+            bucket,
+            files,
+            file_mib,
+            work_dir,
+            repeat,
+        } => {
+            let target = s3::Target {
+                endpoint,
+                bucket,
+                files,
+                file_mib,
+            };
+            s3::run(target, work_dir, repeat).await
+        }
     }
 }
 

@@ -1,8 +1,11 @@
 //! The catalog tables: datasets, data objects, their tags, property values and files.
 
+mod filtered;
 mod rows;
 mod summary;
 mod write;
+
+pub use filtered::filtered_counters_in;
 
 pub use rows::{
     Counters, DatasetRow, FileRow, NewDataset, NewFile, NewObject, ObjectRow, PropertyValue,

@@ -199,6 +199,25 @@ pub async fn due_for_reminder(
         .await?)
 }
 
+/// The owner's living orders with files waiting for them, by id.
+pub async fn waiting_orders(
+    conn: &mut AnyConnection,
+    owner: &str,
+) -> Result<Vec<OrderRow>, StoreError> {
+    let sql = format!(
+        "SELECT {ORDER_COLUMNS} FROM orders
+         WHERE owner = $1 AND available_files > 0 AND status IN ($2, $3, $4, $5) ORDER BY id"
+    );
+    Ok(sqlx::query_as(AssertSqlSafe(sql))
+        .bind(owner)
+        .bind(OrderStatus::Running)
+        .bind(OrderStatus::Paused)
+        .bind(OrderStatus::Done)
+        .bind(OrderStatus::DoneWithWarning)
+        .fetch_all(&mut *conn)
+        .await?)
+}
+
 /// Claims an order's reminder by moving its date on; false when another process claimed it first.
 pub async fn claim_reminder(
     conn: &mut AnyConnection,
@@ -292,4 +311,32 @@ pub async fn set_expanded_counts(
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// Sets an order's expiration date.
+pub async fn set_expiration(
+    conn: &mut AnyConnection,
+    order_id: i64,
+    date: Timestamp,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE orders SET expiration_date = $2 WHERE id = $1")
+        .bind(order_id)
+        .bind(date.millis())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// The order's sub-orders of stored files (external ones left out).
+pub async fn internal_sub_orders(
+    conn: &mut AnyConnection,
+    order_id: i64,
+) -> Result<i64, StoreError> {
+    let count = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM sub_orders WHERE order_id = $1 AND storage IS NOT NULL",
+    )
+    .bind(order_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(count)
 }

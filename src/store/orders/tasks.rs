@@ -18,6 +18,8 @@ pub struct DatasetTaskRow {
     pub files_size: i64,
     pub cursor: i64,
     pub expanded: i64,
+    /// The basket's file filter (JSON), none: every orderable file.
+    pub file_filters: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -29,6 +31,7 @@ pub struct NewDatasetTask {
     pub objects_count: i64,
     pub files_count: i64,
     pub files_size: i64,
+    pub file_filters: Option<String>,
 }
 
 pub async fn insert_dataset_task(
@@ -38,8 +41,8 @@ pub async fn insert_dataset_task(
 ) -> Result<i64, StoreError> {
     let id = sqlx::query_scalar(
         "INSERT INTO dataset_tasks (order_id, dataset_id, dataset_ip_id, dataset_label, open_search_request,
-                                    objects_count, files_count, files_size)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                                    objects_count, files_count, files_size, file_filters)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
     )
     .bind(order_id)
     .bind(task.dataset_id)
@@ -49,6 +52,7 @@ pub async fn insert_dataset_task(
     .bind(task.objects_count)
     .bind(task.files_count)
     .bind(task.files_size)
+    .bind(&task.file_filters)
     .fetch_one(&mut *conn)
     .await?;
     Ok(id)
@@ -64,7 +68,7 @@ pub async fn tasks_of(
     for chunk in order_ids.chunks(500) {
         let sql = format!(
             "SELECT id, order_id, dataset_id, dataset_ip_id, dataset_label, open_search_request, objects_count,
-                    files_count, files_size, cursor, expanded
+                    files_count, files_size, cursor, expanded, file_filters
              FROM dataset_tasks WHERE order_id IN ({}) ORDER BY order_id, dataset_label, id",
             backend.args(1, chunk.len())
         );

@@ -2,7 +2,9 @@
 
 mod concurrency;
 mod endpoints;
+mod filters;
 mod scenario;
+mod upload;
 
 use reqwest::Response;
 use serde_json::Value;

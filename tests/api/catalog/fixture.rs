@@ -106,7 +106,14 @@ pub async fn import_folder(app: &TestApp, folder: &Path) -> ImportReport {
 
 /// An app with the fixture imported.
 pub async fn app_with_fixture() -> TestApp {
-    let app = crate::helpers::spawn_app().await;
+    app_with_fixture_and(|_| {}).await
+}
+
+/// An app configured by `configure`, with the fixture imported.
+pub async fn app_with_fixture_and(
+    configure: impl FnOnce(&mut regards_order::config::Config),
+) -> TestApp {
+    let app = crate::helpers::spawn_app_with(configure).await;
     let folder = write_fixture(&app);
     let report = import_folder(&app, &folder).await;
     assert_eq!(report.problems, Vec::<String>::new());

@@ -7,6 +7,7 @@ mod admin_search;
 mod cache;
 mod create;
 mod lifecycle;
+mod limits;
 mod metrics;
 mod retry;
 mod scenario;
@@ -132,6 +133,11 @@ pub async fn create(app: &TestApp, token: &str, body: Option<Value>) -> reqwest:
 /// Selects `query` and orders it; returns the order resource.
 pub async fn order_of(app: &TestApp, token: &str, query: &str) -> Value {
     select(app, token, query).await;
+    order_of_basket(app, token).await
+}
+
+/// Orders the basket as it is; returns the order resource.
+pub async fn order_of_basket(app: &TestApp, token: &str) -> Value {
     let response = create(app, token, None).await;
     assert_eq!(response.status(), 200);
     response.json().await.unwrap()
