@@ -38,6 +38,9 @@ pub struct BasketDto {
     owner: String,
     /// By dataset label.
     dataset_selections: Vec<DatasetSelectionDto>,
+    /// The RAWDATA files of the basket stored by the archive: what its download will count against the
+    /// user's download quota (external files never count).
+    quota: i64,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -57,6 +60,8 @@ pub struct DatasetSelectionDto {
     /// Orderable files per data type.
     file_types_count: BTreeMap<String, i64>,
     file_types_sizes: BTreeMap<String, i64>,
+    /// The RAWDATA files stored by the archive (not external): what the download quota will count.
+    quota: i64,
     /// The file filter (`PUT .../updateFileFilters`); the counts above are those it keeps. Absent: none.
     #[serde(skip_serializing_if = "Option::is_none")]
     file_selection_description: Option<crate::domain::filters::FileFilter>,
@@ -135,6 +140,7 @@ fn dataset_dto(
         files_size: t.bytes,
         file_types_count: t.types_count,
         file_types_sizes: t.types_sizes,
+        quota: selection.counters.raw_stored,
         file_selection_description: selection
             .file_filters
             .as_deref()
@@ -148,6 +154,11 @@ pub(super) fn basket_response(state: &AppState, content: Option<BasketContent>) 
     let Some(content) = content else {
         return StatusCode::NO_CONTENT.into_response();
     };
+    let quota = content
+        .datasets
+        .iter()
+        .map(|(selection, _)| selection.counters.raw_stored)
+        .sum();
     let dto = BasketDto {
         id: content.basket.id,
         owner: content.basket.owner,
@@ -156,6 +167,7 @@ pub(super) fn basket_response(state: &AppState, content: Option<BasketContent>) 
             .into_iter()
             .map(|(s, items)| dataset_dto(s, items))
             .collect(),
+        quota,
     };
     let links = vec![
         Link::new("self", format!("{}/order/basket", state.public_url)),

@@ -203,7 +203,11 @@ pub async fn insert_item(
 ) -> Result<(), StoreError> {
     let sql = format!(
         "INSERT INTO basket_items (basket_dataset_id, date, open_search_request, request, selection, {COUNTER_COLUMNS})
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+         VALUES ($1, $2, $3, $4, $5, {})",
+        (6..6 + crate::domain::counts::COUNTER_COUNT)
+            .map(|n| format!("${n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     let mut query = sqlx::query(AssertSqlSafe(sql))
         .bind(item.basket_dataset_id)

@@ -187,3 +187,46 @@ async fn unknown_values_are_refused_and_cascades_hold(pool: &AnyPool) {
         .unwrap();
     assert_eq!(left, 0);
 }
+
+/// 0011 adds the stored-RAWDATA counter and fills it from the files already imported: external
+/// references and quicklooks left out, the totals summed again.
+#[tokio::test]
+async fn the_stored_rawdata_counter_is_filled_for_objects_imported_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("old.db").display());
+    let store = store::connect(&url).await.unwrap();
+    let migrator = sqlx::migrate!("./migrations/sqlite");
+    migrator.run_to(10, store.pool()).await.unwrap();
+    let pool = store.pool();
+    for sql in [
+        "INSERT INTO datasets (id, ip_id, provider_id, label, creation_date, last_update)
+         VALUES (1, 'D', 'd', 'D', 0, 0)",
+        "INSERT INTO data_objects (id, ip_id, provider_id, label, label_words, dataset_id, creation_date,
+                                   last_update, properties, has_orderable, raw_count, ql_hd_count)
+         VALUES (1, 'O1', 'o1', 'o1', ' o1 ', 1, 5, 5, '{}', 1, 2, 1),
+                (2, 'O2', 'o2', 'o2', ' o2 ', 1, 5, 5, '{}', 1, 1, 0)",
+        "INSERT INTO object_totals (dataset_id, creation_date, has_orderable, raw_count, ql_hd_count)
+         VALUES (1, 5, 2, 3, 1)",
+        "INSERT INTO files (object_id, asset_key, data_type, filename, mime_type, uri, reference) VALUES
+            (1, 'a', 'RAWDATA', 'a.dat', 'x', 'file:///a', 0),
+            (1, 'b', 'RAWDATA', 'b.dat', 'x', 'https://e.org/b', 1),
+            (1, 'q', 'QUICKLOOK_HD', 'q.png', 'x', 'file:///q', 0),
+            (2, 'c', 'RAWDATA', 'c.dat', 'x', 'file:///c', 0)",
+    ] {
+        sqlx::query(sql).execute(pool).await.unwrap();
+    }
+
+    store.migrate().await.unwrap();
+
+    let objects: Vec<(i64, i64)> =
+        sqlx::query_as("SELECT id, raw_stored_count FROM data_objects ORDER BY id")
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    assert_eq!(objects, [(1, 1), (2, 1)]);
+    let total: i64 = sqlx::query_scalar("SELECT raw_stored_count FROM object_totals")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(total, 2);
+}

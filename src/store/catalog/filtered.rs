@@ -9,7 +9,6 @@ use sqlx::{AssertSqlSafe, Row};
 
 use super::{Counters, bind_params, summary::scoped};
 use crate::domain::access::Scope;
-use crate::domain::counts::TypeCounts;
 use crate::domain::files::DataType;
 use crate::domain::filters::Compiled;
 use crate::domain::query::sql::Condition;
@@ -29,7 +28,7 @@ pub async fn filtered_counters_in(
         .map(|t| format!("'{}'", t.as_str()))
         .collect();
     let sql = format!(
-        "SELECT o.id, f.data_type, f.filename, f.size FROM data_objects o{join} \
+        "SELECT o.id, f.data_type, f.filename, f.size, f.reference FROM data_objects o{join} \
          JOIN files f ON f.object_id = o.id WHERE f.data_type IN ({}) AND {sql}",
         orderable.join(", ")
     );
@@ -42,19 +41,13 @@ pub async fn filtered_counters_in(
         let Ok(data_type) = data_type.parse::<DataType>() else {
             continue;
         };
-        let Some(index) = data_type.orderable_index() else {
-            continue;
-        };
-        if !filter.keeps(data_type, &filename) {
+        if !data_type.is_orderable() || !filter.keeps(data_type, &filename) {
             continue;
         }
         objects.insert(row.try_get::<i64, _>(0)?);
         let size: Option<i64> = row.try_get(3)?;
-        let counts = &mut counters.by_type[index];
-        *counts = TypeCounts {
-            files: counts.files + 1,
-            bytes: counts.bytes + size.unwrap_or(0),
-        };
+        let reference: i64 = row.try_get(4)?;
+        counters.count(data_type, size.unwrap_or(0), reference != 0);
     }
     counters.objects = objects.len() as i64;
     Ok(counters)

@@ -28,7 +28,7 @@ use crate::time::Timestamp;
 
 /// A dataset to create or update (a STAC Collection).
 pub(crate) const COUNTER_COLUMNS: &str = "has_orderable, raw_count, raw_bytes, ql_sd_count, ql_sd_bytes, ql_md_count, \
-                               ql_md_bytes, ql_hd_count, ql_hd_bytes";
+                               ql_md_bytes, ql_hd_count, ql_hd_bytes, raw_stored_count";
 
 pub(super) fn counter_columns() -> impl Iterator<Item = &'static str> {
     COUNTER_COLUMNS.split(',').map(str::trim)

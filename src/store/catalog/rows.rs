@@ -55,7 +55,11 @@ pub type Counters = OrderableCounts;
 
 impl NewObject {
     pub fn counters(&self) -> Counters {
-        OrderableCounts::of_object(self.files.iter().map(|f| (f.data_type, f.size)))
+        OrderableCounts::of_object(
+            self.files
+                .iter()
+                .map(|f| (f.data_type, f.size, f.storage.is_none())),
+        )
     }
 }
 

@@ -5,6 +5,7 @@ use sqlx::{AssertSqlSafe, Row};
 
 use super::{Counters, SummaryRow, bind_params, counter_columns};
 use crate::domain::access::{Rule, Scope};
+use crate::domain::counts::COUNTER_COUNT;
 use crate::domain::query::sql::{Condition, SqlParam};
 use crate::store::timed::{Cell, Kind};
 use crate::store::{Backend, StoreError};
@@ -73,11 +74,11 @@ fn totals_then_rule(condition: &Condition, rule: &Rule) -> (String, Vec<SqlParam
     (sql, params)
 }
 
-/// The columns a summary reads back: the dataset and its nine counters.
-pub(super) const SUMMARY_KINDS: [Kind; 10] = [Kind::Int; 10];
+/// The columns a summary reads back: the dataset and its counters.
+pub(super) const SUMMARY_KINDS: [Kind; COUNTER_COUNT + 1] = [Kind::Int; COUNTER_COUNT + 1];
 
 pub(super) fn summary_row(cells: &[Cell]) -> SummaryRow {
-    let mut counters = [0i64; 9];
+    let mut counters = [0i64; COUNTER_COUNT];
     for (n, counter) in counters.iter_mut().enumerate() {
         *counter = cells[n + 1].int();
     }
@@ -117,9 +118,9 @@ pub fn counter_list(prefix: &str) -> String {
         .join(", ")
 }
 
-/// Reads the nine counters of a row starting at column `first`.
+/// Reads the counters of a row starting at column `first`.
 pub fn read_counters(row: &sqlx::any::AnyRow, first: usize) -> Result<Counters, StoreError> {
-    let mut counters = [0i64; 9];
+    let mut counters = [0i64; COUNTER_COUNT];
     for (n, counter) in counters.iter_mut().enumerate() {
         *counter = row.try_get(first + n)?;
     }

@@ -36,7 +36,7 @@ const FILE_COLUMNS: [&str; 12] = [
     "reference",
 ];
 /// The counters stored with an object and in the totals (`COUNTER_COLUMNS`).
-const COUNTERS: usize = 9;
+const COUNTERS: usize = crate::domain::counts::COUNTER_COUNT;
 
 /// Per (dataset, creation date): what the objects written change in `object_totals`.
 type Totals = HashMap<(i64, i64), Counters>;

@@ -247,3 +247,28 @@ async fn a_filter_that_keeps_nothing_orders_nothing() {
     let (status, ..) = crate::orders::progress(&app, &token, order_id).await;
     assert_eq!(status, "DONE_WITH_WARNING");
 }
+
+#[tokio::test]
+async fn the_quota_counts_the_stored_rawdata_files_under_the_filter() {
+    let app = app_with_fixture().await;
+    let token = app.user_token();
+    let id = optical_selection(&app, &token).await;
+    let (_, body) = super::basket(&app, &token).await;
+    let body = body.unwrap();
+    // Optical: 1.tif and 2.tif stored, 3.tif external, 1_ql.png a quicklook; Radar: 1.nc stored.
+    let quotas = |body: &Value| {
+        let selections = &body["content"]["datasetSelections"];
+        (
+            selections[0]["quota"].as_i64(),
+            selections[1]["quota"].as_i64(),
+            body["content"]["quota"].as_i64(),
+        )
+    };
+    assert_eq!(quotas(&body), (Some(2), Some(1), Some(3)));
+    let (_, body) = put_filter(&app, &token, id, r#"{"fileNamePattern": "[13]\\.tif"}"#).await;
+    assert_eq!(
+        quotas(&body),
+        (Some(1), Some(1), Some(2)),
+        "3.tif is external"
+    );
+}
