@@ -59,8 +59,7 @@ pub(super) async fn refresh_filtered(
     let Some(json) = rows::file_filters(tx, selection_id).await? else {
         return Ok(false);
     };
-    let filter: FileFilter = serde_json::from_str(&json).unwrap_or_default();
-    let Some(compiled) = filter.compile()? else {
+    let Some(compiled) = FileFilter::stored(&json) else {
         return Ok(false);
     };
     let condition = compiler.compile(request)?;

@@ -68,6 +68,15 @@ impl FileFilter {
         }))
     }
 
+    /// A filter as stored (JSON, checked when it was set): `None` keeps every orderable file; one that no
+    /// longer reads or compiles keeps nothing rather than everything.
+    pub fn stored(json: &str) -> Option<Compiled> {
+        match serde_json::from_str::<FileFilter>(json).map(|f| f.compile()) {
+            Ok(Ok(compiled)) => compiled,
+            _ => Some(Compiled::nothing()),
+        }
+    }
+
     /// How the order's dataset task shows it (`fileSelectionDescription`).
     pub fn describe(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()

@@ -9,7 +9,7 @@ use crate::access;
 use crate::app::AppState;
 use crate::domain::access::Need;
 use crate::domain::files::DataType;
-use crate::domain::filters::{Compiled, FileFilter};
+use crate::domain::filters::FileFilter;
 use crate::domain::order::{FileState, OrderStatus, SubOrderBound, SubOrderState, place_objects};
 use crate::domain::query::parse;
 use crate::domain::query::sql::{Condition, to_sql};
@@ -106,14 +106,7 @@ async fn expand_task(
     condition: &Condition,
 ) -> anyhow::Result<()> {
     let mut cursor = task.cursor;
-    // Checked when it was set: a filter that no longer compiles keeps nothing rather than everything.
-    let filter = match task.file_filters.as_deref() {
-        None => None,
-        Some(json) => match serde_json::from_str::<FileFilter>(json).map(|f| f.compile()) {
-            Ok(Ok(compiled)) => compiled,
-            _ => Some(Compiled::nothing()),
-        },
-    };
+    let filter = task.file_filters.as_deref().and_then(FileFilter::stored);
     loop {
         let objects = state
             .store
