@@ -44,6 +44,9 @@ pub enum AppError {
     NotYet(String, u64),
     #[error("{0}")]
     Gone(String),
+    /// 429, with `Retry-After` when waiting helps (a rate limit, not a used-up quota).
+    #[error("{0}")]
+    TooManyRequests(String, Option<u64>),
     /// 502: the server holding an external file failed.
     #[error("{0}")]
     BadGateway(String),
@@ -74,6 +77,7 @@ impl AppError {
             AppError::Unavailable(_) | AppError::RetryLater(..) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::NotYet(..) => StatusCode::ACCEPTED,
             AppError::Gone(_) => StatusCode::GONE,
+            AppError::TooManyRequests(..) => StatusCode::TOO_MANY_REQUESTS,
             AppError::BadGateway(_) => StatusCode::BAD_GATEWAY,
             AppError::GatewayTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -100,6 +104,7 @@ impl IntoResponse for AppError {
         };
         let retry_after = match &self {
             AppError::NotYet(_, seconds) | AppError::RetryLater(_, seconds) => Some(*seconds),
+            AppError::TooManyRequests(_, seconds) => *seconds,
             _ => None,
         };
         let mut response = (status, axum::Json(body)).into_response();

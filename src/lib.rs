@@ -19,6 +19,7 @@ pub mod jobs;
 pub mod notify;
 pub mod orders;
 pub mod outbound;
+pub mod quotas;
 pub mod server;
 pub mod storage;
 pub mod store;

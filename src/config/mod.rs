@@ -21,7 +21,7 @@ pub use http_client::{HttpClientConfig, Proxies};
 pub use layers::ENV_PREFIX;
 pub use sections::{
     AccessConfig, AuthConfig, DatabaseConfig, DefaultAccess, HttpConfig, JobsConfig, LogConfig,
-    LogFormat, MailConfig, OrdersConfig, redact_url,
+    LogFormat, MailConfig, OrdersConfig, QuotasConfig, redact_url,
 };
 pub use storage::{DownloadMode, StorageBackend, StorageConfig, StorageKind};
 
@@ -77,6 +77,7 @@ pub struct Config {
     pub log: LogConfig,
     pub http_client: HttpClientConfig,
     pub access: AccessConfig,
+    pub quotas: QuotasConfig,
 }
 
 /// A loaded configuration and the keys it did not recognise.
@@ -173,6 +174,11 @@ impl Config {
         if self.orders.suborder_max_bytes == 0 || self.orders.suborder_max_files == 0 {
             return invalid(
                 "orders.suborder_max_bytes and orders.suborder_max_files must be positive".into(),
+            );
+        }
+        if self.quotas.max_quota < -1 || self.quotas.rate_limit < -1 {
+            return invalid(
+                "quotas.max_quota and quotas.rate_limit must be -1 (no limit) or more".into(),
             );
         }
         if self.jobs.max_attempts == 0 {

@@ -151,6 +151,26 @@ impl AccessConfig {
     }
 }
 
+/// Download quotas' defaults (docs/decisions.md "Download quotas"): -1 is no limit.
+#[derive(Debug, Clone, Deserialize)]
+pub struct QuotasConfig {
+    pub max_quota: i64,
+    pub rate_limit: i64,
+    /// How long a download counts: `None` ("never") for ever.
+    #[serde(deserialize_with = "window")]
+    pub window: Option<Duration>,
+}
+
+fn window<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Duration>, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    if text.trim() == "never" {
+        return Ok(None);
+    }
+    super::duration::parse_duration(&text)
+        .map(Some)
+        .map_err(|error| serde::de::Error::custom(format!("{error}, or \"never\"")))
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct LogConfig {
     pub level: String,

@@ -11,12 +11,12 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio_util::io::ReaderStream;
 
 use super::received::Received;
-use super::{OnComplete, Recording, Requester, Source, file_for, source_of};
+use super::{Recording, Requester, Source, file_for, source_of};
 use crate::app::AppState;
 use crate::domain::order::FileState;
 use crate::domain::ranges::{ByteRange, RangeRequest, parse_range};
 use crate::error::AppError;
-use crate::outbound::FetchError;
+use crate::quotas::{self, Download, Slot};
 use crate::store::suborders::OrderFileRow;
 
 /// Read buffer of a single-file download.
@@ -34,14 +34,35 @@ pub async fn respond(
         range: headers.get(header::RANGE).and_then(|v| v.to_str().ok()),
         if_range: headers.get(header::IF_RANGE).and_then(|v| v.to_str().ok()),
     };
-    match source_of(state, &file)? {
-        Source::Local(path) => local(state, &file, path, asked, recording).await,
-        Source::Url(url) => external(state, &file, &url, asked, recording).await,
+    let source = source_of(state, &file)?;
+    let slot = slot_for(state, &order.owner, &file, &source, &recording).await?;
+    match source {
+        Source::Local(path) => local(state, &file, path, asked, (recording, slot)).await,
+        Source::Url(url) => super::external::external(state, &file, &url, asked, recording).await,
         Source::Object(object) => {
-            let answer = (recording, order.expiration_date);
+            let answer = (recording, slot, order.expiration_date);
             super::object::respond(state, &file, &object, asked, answer).await
         }
     }
+}
+
+/// The owner's download slot for a file the archive stores (docs/decisions.md "Download quotas"): none
+/// for a HEAD, nor for an external file (neither counts).
+async fn slot_for(
+    state: &AppState,
+    owner: &str,
+    file: &OrderFileRow,
+    source: &Source,
+    recording: &Recording,
+) -> Result<Option<Slot>, AppError> {
+    if matches!(source, Source::Url(_)) || matches!(recording, Recording::Never) {
+        return Ok(None);
+    }
+    let download = Download::File {
+        id: file.id,
+        counts: quotas::counts(&file.data_type, file.storage.as_deref()),
+    };
+    Ok(Some(quotas::start(state, owner, download).await?))
 }
 
 /// The `Range` of a request, and its `If-Range` condition.
@@ -118,7 +139,7 @@ async fn local(
     file: &OrderFileRow,
     path: super::LocalFile,
     asked: Asked<'_>,
-    recording: Recording,
+    (recording, slot): (Recording, Option<Slot>),
 ) -> Result<Response, AppError> {
     let opened = match tokio::task::spawn_blocking(move || path.open()).await {
         Ok(Ok(opened)) => tokio::fs::File::from_std(opened),
@@ -141,7 +162,7 @@ async fn local(
         .await
         .map_err(|e| AppError::Internal(e.into()))?;
     let stream = ReaderStream::with_capacity(opened.take(part.len()), CHUNK);
-    let body = Body::from_stream(counted(state, file, part, stream, recording));
+    let body = Body::from_stream(counted(state, file, (part, size), stream, recording, slot));
     let builder = with_part(builder, status, part, size);
     builder.body(body).map_err(|e| AppError::Internal(e.into()))
 }
@@ -203,21 +224,29 @@ pub(super) fn unsatisfiable(range: &str, size: u64) -> Result<Response, AppError
         .map_err(|e| AppError::Internal(e.into()))
 }
 
-/// The body of a range: what the client received of it counts as sent.
+/// The body of `part` of a `size`-byte file: what the client received of it counts as sent, and toward
+/// the owner's quota when it has a slot (given back when the body ends, or is dropped).
 pub(super) fn counted<S>(
     state: &AppState,
     file: &OrderFileRow,
-    part: ByteRange,
+    (part, size): (ByteRange, u64),
     stream: S,
     recording: Recording,
+    slot: Option<Slot>,
 ) -> Received<S> {
     let state = state.clone();
     let file_id = file.id;
+    let counts = quotas::counts(&file.data_type, file.storage.as_deref());
     Received::new(stream, part, recording, move |received| {
         tokio::spawn(async move {
             let recorded = crate::orders::downloaded::range_sent(&state, file_id, received).await;
             if let Err(error) = recorded {
                 tracing::warn!(file_id, %error, "cannot record a download");
+            }
+            if let Some(slot) = slot
+                && let Err(error) = slot.received(file_id, counts, received, size).await
+            {
+                tracing::warn!(file_id, %error, "cannot count a download toward its quota");
             }
         });
     })
@@ -247,108 +276,6 @@ pub(super) async fn unreadable(state: &AppState, file: &OrderFileRow, reason: &s
     }
 }
 
-/// An external file, fetched from its URL as it is sent (the `Range` passed on, unless `If-Range` does not
-/// name our entity tag) through the client of external files (private addresses refused,
-/// docs/ARCHITECTURE.md). What the client receives of a whole answer or of a range counts as sent. A
-/// failure before the first byte is a DOWNLOAD_ERROR: 504 on a timeout, 502 otherwise.
-async fn external(
-    state: &AppState,
-    file: &OrderFileRow,
-    url: &str,
-    asked: Asked<'_>,
-    recording: Recording,
-) -> Result<Response, AppError> {
-    let declared_size = file.size.map(|s| s.max(0) as u64);
-    let range = asked.range(&etag(file, declared_size.unwrap_or(0)));
-    let upstream = match state.http.external_files.get(url, range).await {
-        Ok(upstream) => upstream,
-        Err(error) => return Err(external_failed(state, file, url, error).await),
-    };
-    let status = upstream.status;
-    let length = upstream
-        .headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|length| length.to_str().ok()?.parse::<u64>().ok());
-    let size = length.or(declared_size).unwrap_or(0);
-    let mut builder = base_headers(file, size)?.status(status.as_u16());
-    for name in [header::CONTENT_LENGTH, header::CONTENT_RANGE] {
-        if let Some(value) = upstream.headers.get(&name) {
-            builder = builder.header(name, value.clone());
-        }
-    }
-    let part = match status {
-        reqwest::StatusCode::OK => length
-            .or(declared_size)
-            .map(|end| ByteRange { start: 0, end }),
-        reqwest::StatusCode::PARTIAL_CONTENT => upstream
-            .headers
-            .get(header::CONTENT_RANGE)
-            .and_then(|value| value.to_str().ok())
-            .and_then(content_range),
-        _ => None,
-    };
-    let stream = upstream.body;
-    let body = match part {
-        Some(part) => Body::from_stream(counted(state, file, part, stream, recording)),
-        // A whole answer of unknown length counts once it ended.
-        None if status == reqwest::StatusCode::OK => {
-            Body::from_stream(whole_of_unknown_length(state, file, stream, recording))
-        }
-        None => Body::from_stream(stream),
-    };
-    builder.body(body).map_err(|e| AppError::Internal(e.into()))
-}
-
-fn whole_of_unknown_length<S>(
-    state: &AppState,
-    file: &OrderFileRow,
-    stream: S,
-    recording: Recording,
-) -> OnComplete<S> {
-    let state = state.clone();
-    let file_id = file.id;
-    OnComplete::new(stream, "file", None, move || {
-        recording.record(move || async move {
-            let whole = ByteRange { start: 0, end: 0 };
-            let recorded = crate::orders::downloaded::range_sent(&state, file_id, whole).await;
-            if let Err(error) = recorded {
-                tracing::warn!(file_id, %error, "cannot record a download");
-            }
-        });
-    })
-}
-
-/// The range of a `Content-Range: bytes a-b/size` answer.
-/// The external server could not be read (refused, timed out, failed, error status): DOWNLOAD_ERROR, and
-/// 504 on a timeout, 502 otherwise.
-async fn external_failed(
-    state: &AppState,
-    file: &OrderFileRow,
-    url: &str,
-    error: FetchError,
-) -> AppError {
-    let shown = crate::config::redact_url(url);
-    let timed_out = matches!(error, FetchError::TimedOut(_));
-    let reason = match error {
-        FetchError::Status(status) => format!("{shown} answered {status}"),
-        other => format!("{shown}: {other}"),
-    };
-    match unreadable(state, file, &reason).await {
-        AppError::BadGateway(message) if timed_out => AppError::GatewayTimeout(message),
-        other => other,
-    }
-}
-
-fn content_range(value: &str) -> Option<ByteRange> {
-    let (range, _) = value.trim().strip_prefix("bytes ")?.split_once('/')?;
-    let (first, last) = range.split_once('-')?;
-    let (start, last): (u64, u64) = (first.trim().parse().ok()?, last.trim().parse().ok()?);
-    (last >= start).then_some(ByteRange {
-        start,
-        end: last + 1,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -368,15 +295,5 @@ mod tests {
             asked(Some("Wed, 21 Oct 2015 07:28:00 GMT")).range(etag),
             None
         );
-    }
-
-    #[test]
-    fn upstream_content_ranges_are_read() {
-        assert_eq!(
-            content_range("bytes 10-19/100"),
-            Some(ByteRange { start: 10, end: 20 })
-        );
-        assert_eq!(content_range("bytes */100"), None);
-        assert_eq!(content_range("bytes 9-1/100"), None);
     }
 }

@@ -3,6 +3,7 @@
 //! the three ways out: one file (with ranges), a streamed zip, a metalink.
 
 pub mod delivery;
+mod external;
 pub mod file;
 pub mod metalink;
 pub mod object;

@@ -23,6 +23,7 @@ use super::{DownloadError, Recording, Source, source_of};
 use crate::app::AppState;
 use crate::domain::ranges::ByteRange;
 use crate::error::AppError;
+use crate::quotas::Slot;
 use crate::store::suborders::OrderFileRow;
 
 /// Objects of a zip being fetched ahead of the one zipped.
@@ -68,7 +69,7 @@ pub(super) async fn respond(
     file: &OrderFileRow,
     object: &ObjectFile,
     asked: Asked<'_>,
-    (recording, expiry): (Recording, Option<i64>),
+    (recording, slot, expiry): (Recording, Option<Slot>, Option<i64>),
 ) -> Result<Response, AppError> {
     // The size recorded at import, checked against the store when the file was staged.
     let size = file.size.unwrap_or(0).max(0) as u64;
@@ -85,25 +86,25 @@ pub(super) async fn respond(
             .map_err(|e| AppError::Internal(e.into()));
     }
     if object.storage.redirects() {
-        return redirect(state, file, object, part, expiry);
+        return redirect(state, file, object, (part, size), (slot, expiry));
     }
     let asked_part = (status == StatusCode::PARTIAL_CONTENT).then_some(part);
     let bytes = match object.bucket.get(&object.key, asked_part).await {
         Ok(bytes) => Box::pin(bytes),
         Err(error) => return Err(unreadable(state, file, &error.to_string()).await),
     };
-    let body = Body::from_stream(counted(state, file, part, bytes, recording));
+    let body = Body::from_stream(counted(state, file, (part, size), bytes, recording, slot));
     builder.body(body).map_err(|e| AppError::Internal(e.into()))
 }
 
 /// 307 to a presigned URL, valid `presign_ttl` but never past the order's expiration; the range asked
-/// (the whole file without one) counts as sent now.
+/// (the whole file without one) counts as sent now, and toward the owner's quota.
 fn redirect(
     state: &AppState,
     file: &OrderFileRow,
     object: &ObjectFile,
-    part: ByteRange,
-    expiry: Option<i64>,
+    (part, size): (ByteRange, u64),
+    (slot, expiry): (Option<Slot>, Option<i64>),
 ) -> Result<Response, AppError> {
     let now = state.clock.now().millis();
     let mut ttl = object.storage.config.presign_ttl;
@@ -118,10 +119,16 @@ fn redirect(
         disposition.to_str().unwrap_or("attachment"),
     );
     let (state, file_id) = (state.clone(), file.id);
+    let counts = crate::quotas::counts(&file.data_type, file.storage.as_deref());
     tokio::spawn(async move {
         let recorded = crate::orders::downloaded::range_sent(&state, file_id, part).await;
         if let Err(error) = recorded {
             tracing::warn!(file_id, %error, "cannot record a redirected download");
+        }
+        if let Some(slot) = slot
+            && let Err(error) = slot.received(file_id, counts, part, size).await
+        {
+            tracing::warn!(file_id, %error, "cannot count a download toward its quota");
         }
     });
     Response::builder()

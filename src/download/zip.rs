@@ -22,6 +22,7 @@ use crate::app::AppState;
 use crate::domain::order::FileState;
 use crate::error::AppError;
 use crate::outbound::FetchError;
+use crate::quotas::{self, Download, Slot};
 use crate::store::suborders::{self as subs, FileFilter, OrderFileRow};
 
 /// Between the zip writer (a blocking thread) and the HTTP body.
@@ -33,6 +34,8 @@ const ZIP64_FROM: u64 = 4 * 1024 * 1024 * 1024;
 #[derive(Debug, Default)]
 struct Written {
     sent: Vec<i64>,
+    /// The files sent that count toward the owner's quota.
+    counted: Vec<i64>,
     failed: Vec<(i64, String)>,
     /// The lines of NOTICE.txt.
     notice: Vec<String>,
@@ -64,14 +67,20 @@ pub async fn respond(
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
     let allowed = Allowed::of(state, &order).await?;
+    // A zip is one download of the owner's (docs/decisions.md "Download quotas"); a HEAD is none.
+    let slot = match recording {
+        Recording::Never => None,
+        _ => Some(quotas::start(state, &order.owner, Download::Zip).await?),
+    };
     let (reader, writer) = tokio::io::duplex(PIPE);
     let writing = {
         let state = state.clone();
         let handle = Handle::current();
+        let slot = slot.clone();
         tokio::task::spawn_blocking(move || {
             // Buffered: objects arrive in chunks of a few KiB, each a hop to the runtime unbuffered.
             let out = std::io::BufWriter::with_capacity(PIPE, SyncIoBridge::new(writer));
-            write_zip(&state, &handle, (order.id, &allowed), out)
+            write_zip(&state, &handle, (order.id, &allowed, slot.as_ref()), out)
         })
     };
     let name = attachment_name(order_id, state.clock.now(), "zip");
@@ -81,7 +90,7 @@ pub async fn respond(
         "zip",
         None,
         move || {
-            recording.record(move || async move { record(&state, order_id, writing).await });
+            recording.record(move || async move { record(&state, order_id, writing, slot).await });
         },
     );
     Response::builder()
@@ -95,11 +104,13 @@ pub async fn respond(
         .map_err(|e| AppError::Internal(e.into()))
 }
 
-/// The whole body went out: the files zipped are DOWNLOADED, those that failed DOWNLOAD_ERROR.
+/// The whole body went out: the files zipped are DOWNLOADED, those that failed DOWNLOAD_ERROR, and the
+/// RAWDATA files zipped count toward the owner's quota.
 async fn record(
     state: &AppState,
     order_id: i64,
     writing: tokio::task::JoinHandle<anyhow::Result<Written>>,
+    slot: Option<Slot>,
 ) {
     let written = match writing.await {
         Ok(Ok(written)) => written,
@@ -118,6 +129,11 @@ async fn record(
     if let Err(error) = downloaded.await {
         tracing::warn!(order_id, %error, "cannot record downloaded files");
     }
+    if let Some(slot) = slot
+        && let Err(error) = slot.delivered(&written.counted).await
+    {
+        tracing::warn!(order_id, %error, "cannot count a zip toward its quota");
+    }
     for (id, reason) in &written.failed {
         let ids = [*id];
         let failed = crate::orders::downloaded::files_sent(
@@ -134,11 +150,12 @@ async fn record(
 }
 
 /// Runs on a blocking thread: reads the available files page by page and writes the zip. A file whose
-/// dataset is withheld is only named in NOTICE.txt (its state does not change).
+/// dataset is withheld is only named in NOTICE.txt (its state does not change); a RAWDATA file over the
+/// owner's quota is a DOWNLOAD_ERROR named in NOTICE.txt.
 fn write_zip<W: Write>(
     state: &AppState,
     handle: &Handle,
-    (order_id, allowed): (i64, &Allowed),
+    (order_id, allowed, slot): (i64, &Allowed, Option<&Slot>),
     out: W,
 ) -> anyhow::Result<Written> {
     let mut zip = zip::ZipWriter::new_stream(out);
@@ -164,13 +181,26 @@ fn write_zip<W: Write>(
             ));
             continue;
         }
+        let counts = quotas::counts(&file.data_type, file.storage.as_deref());
+        if counts
+            && let Some(slot) = slot
+            && !handle.block_on(slot.reserve())?
+        {
+            written.fail(&file, "Download failed due to exceeded quota".into());
+            continue;
+        }
         let opened = match source_of(state, &file) {
             Ok(Source::Object(object)) => ahead.open(&file, &object),
             Ok(source) => open(state, handle, &source),
             Err(error) => Err(error.to_string()),
         };
         match opened {
-            Ok(mut reader) => add_entry(&mut zip, &mut names, &file, &mut reader, &mut written)?,
+            Ok(mut reader) => {
+                add_entry(&mut zip, &mut names, &file, &mut reader, &mut written)?;
+                if counts && written.sent.last() == Some(&file.id) {
+                    written.counted.push(file.id);
+                }
+            }
             Err(reason) => written.fail(&file, reason),
         }
     }

@@ -66,11 +66,12 @@ fn format_of(params: &MetalinkParams, headers: &HeaderMap) -> Format {
 #[utoipa::path(
     get, path = "/user/orders/{orderId}/download", tag = "downloads", security(("bearer" = ["REGISTERED_USER"])),
     description = "A zip of every AVAILABLE file of the order, streamed (STORED entries, zip64 when needed). Files \
-                   that cannot be read are listed in NOTICE.txt. Owner or admin.",
+                   that cannot be read, and RAWDATA files over the owner's quota, are listed in NOTICE.txt. Owner or admin.",
     params(("orderId" = i64, Path)),
     responses(
         (status = OK, description = "The zip", content_type = "application/octet-stream"),
         (status = NO_CONTENT, description = "No file is available"),
+        (status = TOO_MANY_REQUESTS, description = "Too many of the owner's downloads run at once (see Retry-After)", body = ErrorBody),
         (status = BAD_REQUEST, body = ErrorBody), (status = UNAUTHORIZED, body = ErrorBody),
         (status = FORBIDDEN, body = ErrorBody),
         (status = NOT_FOUND, description = "Unknown, deleted or expired order", body = ErrorBody),
@@ -155,6 +156,7 @@ async fn public_metalink_download(
         (status = FORBIDDEN, body = ErrorBody), (status = NOT_FOUND, body = ErrorBody),
         (status = GONE, description = "The cached copy was evicted after its download", body = ErrorBody),
         (status = RANGE_NOT_SATISFIABLE, description = "The range is outside the file (`Content-Range: bytes */<size>`)", body = ErrorBody),
+        (status = TOO_MANY_REQUESTS, description = "The owner's download quota is used up, or too many of their downloads run at once (see Retry-After)", body = ErrorBody),
         (status = UNPROCESSABLE_ENTITY, description = "The file is in error", body = ErrorBody),
         (status = BAD_GATEWAY, description = "The server of an external file failed, or its address is refused", body = ErrorBody),
         (status = GATEWAY_TIMEOUT, description = "The server of an external file did not answer in time", body = ErrorBody),
@@ -183,6 +185,7 @@ async fn file_download(
         (status = UNAUTHORIZED, description = "Missing, invalid or expired token, or a token of another order", body = ErrorBody),
         (status = NOT_FOUND, body = ErrorBody), (status = GONE, body = ErrorBody),
         (status = RANGE_NOT_SATISFIABLE, description = "The range is outside the file (`Content-Range: bytes */<size>`)", body = ErrorBody),
+        (status = TOO_MANY_REQUESTS, description = "The owner's download quota is used up, or too many of their downloads run at once (see Retry-After)", body = ErrorBody),
         (status = UNPROCESSABLE_ENTITY, description = "The file is in error", body = ErrorBody),
         (status = BAD_GATEWAY, description = "The server of an external file failed, or its address is refused", body = ErrorBody),
         (status = GATEWAY_TIMEOUT, description = "The server of an external file did not answer in time", body = ErrorBody),

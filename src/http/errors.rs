@@ -9,6 +9,7 @@ use crate::domain::selection::SelectionError;
 use crate::download::{DownloadError, RETRY_AFTER_SECONDS};
 use crate::error::AppError;
 use crate::orders::OrderError;
+use crate::quotas::{QuotaError, RATE_RETRY_AFTER};
 use crate::store::StoreError;
 
 /// Seconds a client is told to wait after a catalog query was stopped or found the catalog busy.
@@ -83,6 +84,17 @@ impl From<DownloadError> for AppError {
             DownloadError::WrongToken(_) => AppError::Unauthorized(message),
             DownloadError::Order(error) => error.into(),
             DownloadError::Store(error) => error.into(),
+        }
+    }
+}
+
+impl From<QuotaError> for AppError {
+    fn from(error: QuotaError) -> AppError {
+        let message = error.to_string();
+        match error {
+            QuotaError::Quota { .. } => AppError::TooManyRequests(message, None),
+            QuotaError::Rate { .. } => AppError::TooManyRequests(message, Some(RATE_RETRY_AFTER)),
+            QuotaError::Store(error) => error.into(),
         }
     }
 }

@@ -14,6 +14,7 @@ mod health;
 mod metrics;
 mod normalize;
 mod orders;
+mod quotas;
 pub mod resource;
 pub mod server;
 mod timeouts;
@@ -55,6 +56,7 @@ pub type App = MapRequest<Router, fn(Request) -> Request>;
         (name = "downloads", description = "An order's files: zip, metalink, one by one (with ranges), listings."),
         (name = "admin", description = "Orders of every user, for operators (EXPLOIT and above): search, CSV."),
         (name = "access", description = "Access rights of datasets (REGARDS access groups), for admins (ADMIN and above)."),
+        (name = "quotas", description = "Download quotas: RAWDATA files a user may download whole and downloads at the same time (admins set them; users read theirs)."),
     )
 )]
 struct ApiDoc;
@@ -91,6 +93,7 @@ fn routes() -> (Router<AppState>, OpenApiDoc) {
         .merge(downloads::router())
         .merge(admin::router())
         .merge(access::router())
+        .merge(quotas::router())
         .split_for_parts()
 }
 

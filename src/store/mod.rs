@@ -13,6 +13,7 @@ pub mod digest;
 mod jobs;
 pub mod orders;
 mod postgres;
+pub mod quotas;
 mod sql;
 mod sqlite;
 pub mod suborders;

@@ -253,10 +253,10 @@ async fn a_client_cutting_a_download_counts_what_was_written_before_it_left() {
 }
 
 /// Far more than socket buffers hold: the server is still writing when the client leaves.
-const BIG: u64 = 64 * 1024 * 1024;
+pub(super) const BIG: u64 = 64 * 1024 * 1024;
 
 /// Imports the dataset `big`: one object `big-1` with a file of `BIG` bytes.
-async fn import_big_file(app: &TestApp) {
+pub(super) async fn import_big_file(app: &TestApp) {
     let path = app.data_dir().join("archive/online/big/big.dat");
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::File::create(&path).unwrap().set_len(BIG).unwrap();
@@ -277,7 +277,7 @@ async fn import_big_file(app: &TestApp) {
 }
 
 /// Asks for the whole file on a raw connection, reads the head and the first MiB, and closes.
-async fn read_the_first_mib_and_leave(app: &TestApp, token: &str, file: i64) {
+pub(super) async fn read_the_first_mib_and_leave(app: &TestApp, token: &str, file: i64) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     let address = app

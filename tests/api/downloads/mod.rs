@@ -6,6 +6,7 @@ mod files;
 pub mod metalink;
 mod names;
 mod private_addresses;
+pub mod quotas;
 mod servers;
 mod snapshots_metalink;
 mod symlinks;

@@ -6,6 +6,7 @@ mod downloads;
 mod identity;
 mod jobs;
 mod orders;
+mod quotas;
 mod serve;
 mod split_downloads;
 

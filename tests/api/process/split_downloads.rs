@@ -41,7 +41,11 @@ async fn aria2c_split_downloads_leave_every_file_downloaded_ten_times_over() {
     let files = split_catalog(&app).await;
     let (_serve, address) = start_serve(&app.data_dir(), app.database_url()).await;
     let user = app.user_token();
-    let client = reqwest::Client::new();
+    // Exactly enough for ten runs, three files at a time: the split connections of one file are one
+    // download, counted once when their ranges cover it (docs/decisions.md "Download quotas").
+    let quota = json!({"maxQuota": 30, "rateLimit": 3});
+    let set = crate::downloads::quotas::set_quota(&app, "user@example.org", quota).await;
+    assert_eq!(set.status(), 200);
     for run_number in 0..10 {
         // A fresh order each time, processed by the serve process's own workers.
         let order = id_of(&order_of(&app, &user, "dataset:split").await);
@@ -51,34 +55,7 @@ async fn aria2c_split_downloads_leave_every_file_downloaded_ten_times_over() {
             || async { files_in(&app, order, "AVAILABLE").await.len() == files.len() },
         )
         .await;
-        let metalink = client
-            .get(format!("{address}/user/orders/{order}/metalink/download"))
-            .bearer_auth(&user)
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
-        let work = app.data_dir().join(format!("split-{run_number}"));
-        std::fs::create_dir_all(&work).unwrap();
-        let metalink_file = work.join("order.metalink");
-        std::fs::write(&metalink_file, &metalink).unwrap();
-        let out = work.join("files");
-        run(tool("aria2c")
-            .args([
-                "--quiet=true",
-                "-x4",
-                "-s4",
-                "-k1M",
-                "--min-split-size=1M",
-                "--check-integrity=true",
-                "--auto-file-renaming=false",
-            ])
-            .arg(format!("--dir={}", out.display()))
-            .arg("--metalink-file")
-            .arg(&metalink_file));
-        let got = downloaded(&out);
+        let got = split_download(&app, &address, order, run_number).await;
         for (name, content) in &files {
             assert!(got.get(name) == Some(content), "run {run_number}: {name}");
         }
@@ -94,7 +71,52 @@ async fn aria2c_split_downloads_leave_every_file_downloaded_ten_times_over() {
             states.iter().all(|(state, _, _)| state == "DOWNLOADED"),
             "run {run_number}, order {order}: {states:?}"
         );
+        let counted = 3 * (run_number + 1);
+        let what = format!("run {run_number}: each file counted once, every slot given back");
+        wait_until(Duration::from_secs(5), &what, || async {
+            let usage = crate::downloads::quotas::usage(&app).await;
+            usage["currentQuota"] == counted && usage["currentRate"] == 0
+        })
+        .await;
     }
+}
+
+/// aria2c fetches the order's metalink with 4 connections per file, in 1 MiB pieces: the files it got.
+async fn split_download(
+    app: &TestApp,
+    address: &str,
+    order: i64,
+    run_number: usize,
+) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let (client, user) = (reqwest::Client::new(), app.user_token());
+    let metalink = client
+        .get(format!("{address}/user/orders/{order}/metalink/download"))
+        .bearer_auth(&user)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let work = app.data_dir().join(format!("split-{run_number}"));
+    std::fs::create_dir_all(&work).unwrap();
+    let metalink_file = work.join("order.metalink");
+    std::fs::write(&metalink_file, &metalink).unwrap();
+    let out = work.join("files");
+    run(tool("aria2c")
+        .args([
+            "--quiet=true",
+            "-x4",
+            "-s4",
+            "-k1M",
+            "--min-split-size=1M",
+            "--check-integrity=true",
+            "--auto-file-renaming=false",
+        ])
+        .arg(format!("--dir={}", out.display()))
+        .arg("--metalink-file")
+        .arg(&metalink_file));
+    downloaded(&out)
 }
 
 /// State, size and ranges sent of each file of the order.

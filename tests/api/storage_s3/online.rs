@@ -171,4 +171,20 @@ async fn under_redirect_a_file_is_a_presigned_url_and_downloaded_when_sent() {
         file_state(&app, fa).await.0 == "DOWNLOADED"
     })
     .await;
+    // The redirect counts toward the owner's quota, and its slot is given back at once.
+    crate::helpers::wait_until(std::time::Duration::from_secs(10), "counted", || async {
+        let usage = crate::downloads::quotas::usage(&app).await;
+        usage["currentQuota"] == 1 && usage["currentRate"] == 0
+    })
+    .await;
+    let body = serde_json::json!({"maxQuota": 1, "rateLimit": -1});
+    crate::downloads::quotas::set_quota(&app, "user@example.org", body).await;
+    app.state.clock.advance(std::time::Duration::from_secs(61));
+    let over = client
+        .get(app.url(&format!("/orders/files/{fa}")))
+        .bearer_auth(app.user_token())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(over.status(), 429, "no redirect over the quota");
 }
