@@ -92,7 +92,9 @@ impl From<QuotaError> for AppError {
     fn from(error: QuotaError) -> AppError {
         let message = error.to_string();
         match error {
-            QuotaError::Quota { .. } => AppError::TooManyRequests(message, None),
+            QuotaError::Quota { retry_after, .. } => {
+                AppError::TooManyRequests(message, retry_after)
+            }
             QuotaError::Rate { .. } => AppError::TooManyRequests(message, Some(RATE_RETRY_AFTER)),
             QuotaError::Store(error) => error.into(),
         }

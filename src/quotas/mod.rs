@@ -67,6 +67,8 @@ pub enum QuotaError {
         owner: String,
         max: i64,
         window: String,
+        /// With a window: seconds until the oldest download counted leaves it.
+        retry_after: Option<u64>,
     },
     #[error(
         "Too many downloads at the same time: {owner} may run {limit} at once. Try again when one has ended"
@@ -200,7 +202,8 @@ async fn take(state: &AppState, owner: &str, download: Download) -> Result<Slot,
     if !joins && counting && limits.max_quota >= 0 {
         let used = rows::used(&mut tx, owner, since).await?;
         if used + reserved(&running) >= limits.max_quota {
-            return Err(over_quota(state, owner, limits.max_quota));
+            let oldest = rows::oldest_use(&mut tx, owner, since).await?;
+            return Err(over_quota(state, owner, limits.max_quota, (oldest, now)));
         }
     }
     let lease_until = now.plus(LEASE);
@@ -223,15 +226,24 @@ async fn just_delivered(
     rows::delivered_since(tx, owner, file_id, since).await
 }
 
-fn over_quota(state: &AppState, owner: &str, max: i64) -> QuotaError {
-    let window = match state.config.quotas.window {
-        Some(window) => format!(" in {}", window_words(window)),
-        None => String::new(),
-    };
+/// The refusal; with a window, when asking again may help: once the oldest download counted (`oldest`,
+/// if any is still in the window) leaves it.
+fn over_quota(
+    state: &AppState,
+    owner: &str,
+    max: i64,
+    (oldest, now): (Option<Timestamp>, Timestamp),
+) -> QuotaError {
+    let window = state.config.quotas.window;
+    let retry_after = window.zip(oldest).map(|(window, oldest)| {
+        let leaves = oldest.plus(window).millis() - now.millis();
+        (leaves.max(0) as u64).div_ceil(1000).max(1)
+    });
     QuotaError::Quota {
         owner: owner.to_owned(),
         max,
-        window,
+        window: window.map_or(String::new(), |w| format!(" in {}", window_words(w))),
+        retry_after,
     }
 }
 

@@ -76,6 +76,22 @@ pub async fn used(
     )
 }
 
+/// When the owner's oldest delivery since `since` was made.
+pub async fn oldest_use(
+    conn: &mut AnyConnection,
+    owner: &str,
+    since: Option<Timestamp>,
+) -> Result<Option<Timestamp>, StoreError> {
+    let oldest: Option<i64> = sqlx::query_scalar(
+        "SELECT MIN(used_at) FROM quota_uses WHERE owner = $1 AND used_at >= $2",
+    )
+    .bind(owner)
+    .bind(since.map_or(i64::MIN, Timestamp::millis))
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(oldest.map(Timestamp))
+}
+
 /// Whether `file_id` was delivered whole to the owner since `since`.
 pub async fn delivered_since(
     conn: &mut AnyConnection,

@@ -267,6 +267,15 @@ async fn downloads_count_for_the_window_only() {
     quota_reaches(&app, 1).await;
     let refused = get_file(&app, &token, two, &[]).await;
     assert_eq!(refused.status(), 429);
+    let retry: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (3590..=3600).contains(&retry),
+        "the first download leaves the window then: {retry}"
+    );
     let said = message(refused).await;
     assert!(
         said.contains("1 RAWDATA files in the last 1 hour"),
