@@ -95,19 +95,35 @@ impl Compiled {
 
     /// Whether a file of this type and name is kept (non-orderable types never are).
     pub fn keeps(&self, data_type: DataType, filename: &str) -> bool {
-        let type_kept = match data_type {
+        !self.nothing
+            && self.keeps_type(data_type)
+            && self
+                .name
+                .as_ref()
+                .is_none_or(|name| name.is_match(filename))
+    }
+
+    /// The orderable types whose files it may keep (none for a filter that keeps nothing).
+    pub fn kept_types(&self) -> Vec<DataType> {
+        DataType::ORDERABLE
+            .into_iter()
+            .filter(|t| !self.nothing && self.keeps_type(*t))
+            .collect()
+    }
+
+    /// Whether it tests names (else the object counters of the kept types say everything).
+    pub fn tests_names(&self) -> bool {
+        self.name.is_some()
+    }
+
+    fn keeps_type(&self, data_type: DataType) -> bool {
+        match data_type {
             DataType::Rawdata => self.allows(FilterType::Rawdata),
             DataType::QuicklookSd | DataType::QuicklookMd | DataType::QuicklookHd => {
                 self.allows(FilterType::Quicklook)
             }
             _ => false,
-        };
-        !self.nothing
-            && type_kept
-            && self
-                .name
-                .as_ref()
-                .is_none_or(|name| name.is_match(filename))
+        }
     }
 
     fn allows(&self, wanted: FilterType) -> bool {

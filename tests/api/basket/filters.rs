@@ -272,3 +272,32 @@ async fn the_quota_counts_the_stored_rawdata_files_under_the_filter() {
         "3.tif is external"
     );
 }
+
+#[tokio::test]
+async fn a_filter_on_types_counts_what_reading_the_files_counts() {
+    // Types alone are summed from the object counters; with a pattern (here one every name matches) the
+    // files are read: both ways must agree, quota included.
+    let app = app_with_fixture().await;
+    let token = app.user_token();
+    let id = optical_selection(&app, &token).await;
+    for types in [
+        json!(["RAWDATA"]),
+        json!(["QUICKLOOK"]),
+        json!(["RAWDATA", "QUICKLOOK"]),
+    ] {
+        let counted = |pattern: Option<&str>| {
+            let body = json!({"fileTypes": types, "fileNamePattern": pattern}).to_string();
+            let (app, token) = (&app, &token);
+            async move {
+                let (status, basket) = put_filter(app, token, id, &body).await;
+                assert_eq!(status, 200, "{body}");
+                let selection = &basket["content"]["datasetSelections"][0];
+                let keys = ["objectsCount", "filesCount", "filesSize", "quota"];
+                keys.map(|key| selection[key].as_i64().unwrap())
+            }
+        };
+        let from_counters = counted(None).await;
+        assert_eq!(from_counters, counted(Some(".*")).await, "{types}");
+        assert_ne!(from_counters, [0; 4], "{types}");
+    }
+}
