@@ -80,8 +80,15 @@ pub(super) async fn bench_rights(
     Ok(())
 }
 
+/// The least time each line is measured for: a query of a fraction of a millisecond is run thousands of
+/// times, so that its median is not the noise of a few runs.
+const LEAST_TIME: Duration = Duration::from_secs(2);
+/// The most runs of each side of a line.
+const MOST_RUNS: u32 = 5000;
+
 /// The median times of `run(0)` (the admin) and `run(1)` (the user), the two taking turns (after one
-/// warm-up each) so that a machine slowing down or speeding up weighs on both alike.
+/// warm-up each) so that a machine slowing down or speeding up weighs on both alike: `repeat` turns at
+/// least, more until [`LEAST_TIME`] passed.
 async fn paired<F, Fut>(repeat: u32, mut run: F) -> anyhow::Result<(Duration, Duration)>
 where
     F: FnMut(usize) -> Fut,
@@ -90,7 +97,10 @@ where
     run(0).await?;
     run(1).await?;
     let mut times = [Vec::new(), Vec::new()];
-    for _ in 0..repeat.max(1) {
+    let started = std::time::Instant::now();
+    let mut turns = 0;
+    while turns < repeat.max(1) || (started.elapsed() < LEAST_TIME && turns < MOST_RUNS) {
+        turns += 1;
         for (n, times) in times.iter_mut().enumerate() {
             let started = std::time::Instant::now();
             run(n).await?;
