@@ -30,6 +30,8 @@ pub struct AppState {
     pub storages: crate::storage::Storages,
     /// Outgoing HTTP: `http.external_files` for the URLs of external files, `http.general` otherwise.
     pub http: crate::outbound::HttpClients,
+    /// Started with `serve --demo`: the web application offers the demo tokens.
+    pub demo: bool,
 }
 
 impl AppState {
@@ -73,6 +75,7 @@ impl AppState {
             mailer,
             metrics: crate::telemetry::recorder(),
             public_url: public_url.into(),
+            demo: false,
         })
     }
 }

@@ -68,16 +68,22 @@ pub async fn prepare(state: &AppState) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Prints a REGISTERED_USER token, an ADMIN token and curl lines to paste.
-pub fn print_welcome(state: &AppState) {
+/// The demo user's (REGISTERED_USER) and the demo admin's (ADMIN) tokens.
+pub fn tokens(state: &AppState) -> (String, String) {
     let now = state.clock.now();
-    let user = state
-        .keys
-        .access_token(DEMO_USER, Role::RegisteredUser, TOKEN_TTL, now);
-    let admin = state
-        .keys
-        .access_token(DEMO_ADMIN, Role::Admin, TOKEN_TTL, now);
+    let keys = &state.keys;
+    (
+        keys.access_token(DEMO_USER, Role::RegisteredUser, TOKEN_TTL, now),
+        keys.access_token(DEMO_ADMIN, Role::Admin, TOKEN_TTL, now),
+    )
+}
+
+/// Prints a REGISTERED_USER token, an ADMIN token and curl lines to paste, and the web application's
+/// address.
+pub fn print_welcome(state: &AppState) {
+    let (user, admin) = tokens(state);
     let base = &state.public_url;
+    println!("\nOpen {base}/ in a browser (Demo user / Demo admin sign you in).");
     println!(
         "\nDemo tokens (valid 30 days):\n\
          \x20 export USER_TOKEN={user}\n\

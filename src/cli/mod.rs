@@ -169,8 +169,9 @@ async fn serve(config: Config, demo: bool, no_workers: bool) -> anyhow::Result<(
     } else {
         config
     };
-    let state = AppState::open(config, Some(bound), Clock::default()).await?;
+    let mut state = AppState::open(config, Some(bound), Clock::default()).await?;
     if demo {
+        state.demo = true;
         crate::demo::prepare(&state).await?;
     }
     tracing::info!(

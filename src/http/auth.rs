@@ -16,7 +16,17 @@ async fn authenticate(
     state: &AppState,
     required: Role,
 ) -> Result<Caller, AuthError> {
-    let header = parts.headers.get(AUTHORIZATION).ok_or(AuthError::Missing)?;
+    bearer(&parts.headers, state, required).await
+}
+
+/// The caller of a request's `Authorization: Bearer` header, with at least `required` (for handlers that
+/// accept either a bearer token or an order token).
+pub async fn bearer(
+    headers: &axum::http::HeaderMap,
+    state: &AppState,
+    required: Role,
+) -> Result<Caller, AuthError> {
+    let header = headers.get(AUTHORIZATION).ok_or(AuthError::Missing)?;
     let value = header
         .to_str()
         .map_err(|_| AuthError::Invalid("the Authorization header is not text".into()))?;

@@ -1,5 +1,5 @@
 //! Downloads: the order's zip and metalink, single files (authenticated or with a public order token,
-//! with ranges), and the listings of an order's files.
+//! with ranges). The listings of an order's files are in `files`.
 
 use axum::extract::State;
 use axum::http::{Extensions, HeaderMap, Method, header};
@@ -10,14 +10,11 @@ use utoipa_axum::routes;
 
 use super::auth::RegisteredUser;
 use super::extract::{Path, Query};
-use super::resource::{Link, Page, PageParams, Resource};
 use crate::app::AppState;
 use crate::auth::OrderGrant;
-use crate::domain::order::FileState;
 use crate::download::metalink::Format;
 use crate::download::{self, Recording, Requester};
 use crate::error::{AppError, ErrorBody};
-use crate::store::suborders::{FileFilter, OrderFileRow};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -26,9 +23,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(public_metalink_download))
         .routes(routes!(file_download))
         .routes(routes!(public_file_download))
-        .routes(routes!(available_files))
-        .routes(routes!(sub_order_available_files))
-        .routes(routes!(dataset_task_files))
+        .routes(routes!(public_links))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -56,6 +51,21 @@ fn grant(state: &AppState, token: Option<&str>) -> Result<OrderGrant, AppError> 
     Ok(state.keys.verify_order(token, state.clock.now())?)
 }
 
+/// A bearer caller (REGISTERED_USER and above), or the holder of `orderToken` (a link a browser follows
+/// cannot carry a bearer header: docs/decisions.md "Web application").
+async fn requester(
+    state: &AppState,
+    headers: &HeaderMap,
+    order_token: Option<&str>,
+) -> Result<Requester, AppError> {
+    match order_token.filter(|token| !token.is_empty()) {
+        Some(token) => Ok(Requester::Token(grant(state, Some(token))?)),
+        None => Ok(Requester::Bearer(
+            super::auth::bearer(headers, state, crate::auth::Role::RegisteredUser).await?,
+        )),
+    }
+}
+
 fn format_of(params: &MetalinkParams, headers: &HeaderMap) -> Format {
     Format::asked(
         params.format.as_deref(),
@@ -66,8 +76,8 @@ fn format_of(params: &MetalinkParams, headers: &HeaderMap) -> Format {
 #[utoipa::path(
     get, path = "/user/orders/{orderId}/download", tag = "downloads", security(("bearer" = ["REGISTERED_USER"])),
     description = "A zip of every AVAILABLE file of the order, streamed (STORED entries, zip64 when needed). Files \
-                   that cannot be read, and RAWDATA files over the owner's quota, are listed in NOTICE.txt. Owner or admin.",
-    params(("orderId" = i64, Path)),
+                   that cannot be read, and RAWDATA files over the owner's quota, are listed in NOTICE.txt. Owner or admin; or, without a bearer token, the holder of the order's `orderToken` (a link a browser follows).",
+    params(("orderId" = i64, Path), TokenParams),
     responses(
         (status = OK, description = "The zip", content_type = "application/octet-stream"),
         (status = NO_CONTENT, description = "No file is available"),
@@ -79,19 +89,22 @@ fn format_of(params: &MetalinkParams, headers: &HeaderMap) -> Format {
 )]
 async fn zip_download(
     State(state): State<AppState>,
-    RegisteredUser(caller): RegisteredUser,
     Path(id): Path<i64>,
+    Query(params): Query<TokenParams>,
+    headers: HeaderMap,
     method: Method,
     extensions: Extensions,
 ) -> Result<Response, AppError> {
+    let requester = requester(&state, &headers, params.order_token.as_deref()).await?;
     let recording = Recording::of(&method, &extensions);
-    download::zip::respond(&state, &Requester::Bearer(caller), id, recording).await
+    download::zip::respond(&state, &requester, id, recording).await
 }
 
 #[utoipa::path(
     get, path = "/user/orders/{orderId}/metalink/download", tag = "downloads", security(("bearer" = ["REGISTERED_USER"])),
-    description = "A metalink of every file of the order not in ERROR, with public URLs. Owner or admin.",
-    params(("orderId" = i64, Path), MetalinkParams),
+    description = "A metalink of every file of the order not in ERROR, with public URLs. Owner or admin; or, \
+                   without a bearer token, the holder of the order's `orderToken`.",
+    params(("orderId" = i64, Path), MetalinkParams, TokenParams),
     responses(
         (status = OK, description = "Metalink 3.0, or 4 when asked", content(
             (String = "application/metalink+xml"),
@@ -104,18 +117,12 @@ async fn zip_download(
 )]
 async fn metalink_download(
     State(state): State<AppState>,
-    RegisteredUser(caller): RegisteredUser,
     Path(id): Path<i64>,
     Query(params): Query<MetalinkParams>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    download::metalink::respond(
-        &state,
-        &Requester::Bearer(caller),
-        id,
-        format_of(&params, &headers),
-    )
-    .await
+    let requester = requester(&state, &headers, params.order_token.as_deref()).await?;
+    download::metalink::respond(&state, &requester, id, format_of(&params, &headers)).await
 }
 
 #[utoipa::path(
@@ -204,191 +211,44 @@ async fn public_file_download(
     download::file::respond(&state, &requester, id, &headers, recording).await
 }
 
-/// REGARDS `OrderDataFileDTO`.
+/// An order's links that need no bearer token: its order token (valid until the order expires) and the
+/// zip and metalink URLs carrying it, to follow in a browser or share.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct AvailableFileDto {
-    id: i64,
-    product_id: String,
-    version: i64,
-    download_url: String,
-    mime_type: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    checksum: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    filesize: Option<i64>,
-    filename: String,
-}
-
-/// REGARDS `OrderDataFile`.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct OrderDataFileDto {
-    id: i64,
-    state: FileState,
-    order_id: i64,
-    files_task_id: i64,
-    ip_id: String,
-    product_id: String,
-    version: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    download_error: Option<String>,
-    data_type: String,
-    reference: bool,
-    mime_type: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    checksum: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    digest_algorithm: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    filesize: Option<i64>,
-    filename: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    crc32: Option<i64>,
-}
-
-async fn page_of<T>(
-    state: &AppState,
-    caller: crate::auth::Caller,
-    order_id: i64,
-    filter: FileFilter,
-    params: &PageParams,
-    path: &str,
-    map: impl Fn(&AppState, OrderFileRow) -> Resource<T>,
-) -> Result<axum::Json<Page<T>>, AppError> {
-    let request = params.resolve(state.config.orders.page_size)?;
-    let order = download::order_for(state, &Requester::Bearer(caller), order_id).await?;
-    let (rows, total) = state
-        .store
-        .files_page(order.id, filter, request.offset(), request.limit())
-        .await?;
-    let items = rows.into_iter().map(|row| map(state, row)).collect();
-    Ok(axum::Json(Page::new(
-        items,
-        request,
-        total as u64,
-        &format!("{}{path}", state.public_url),
-    )))
-}
-
-fn available(state: &AppState, row: OrderFileRow) -> Resource<AvailableFileDto> {
-    let download_url = format!("{}/orders/files/{}", state.public_url, row.id);
-    let dto = AvailableFileDto {
-        id: row.id,
-        product_id: row.provider_id,
-        version: 1,
-        download_url: download_url.clone(),
-        mime_type: row.mime_type,
-        checksum: row.checksum,
-        filesize: row.size,
-        filename: row.filename,
-    };
-    Resource::new(dto, vec![Link::new("download", download_url)])
+pub struct PublicLinks {
+    order_token: String,
+    /// ISO 8601; none for an order that does not expire.
+    expiration_date: Option<String>,
+    zip: String,
+    metalink: String,
 }
 
 #[utoipa::path(
-    get, path = "/orders/{orderId}/files/available", tag = "downloads", security(("bearer" = ["REGISTERED_USER"])),
-    description = "The AVAILABLE files of an order, by id, with their download URLs. Owner or admin.",
-    params(("orderId" = i64, Path), PageParams),
+    get, path = "/user/orders/{orderId}/publicLinks", tag = "downloads",
+    security(("bearer" = ["REGISTERED_USER"])),
+    description = "The order's token and the zip and metalink links carrying it (no bearer token needed to \
+                   follow them), for a browser or to share. Owner or admin.",
+    params(("orderId" = i64, Path)),
     responses(
-        (status = OK, body = Page<AvailableFileDto>),
+        (status = OK, body = PublicLinks),
         (status = BAD_REQUEST, body = ErrorBody), (status = UNAUTHORIZED, body = ErrorBody),
-        (status = FORBIDDEN, body = ErrorBody), (status = NOT_FOUND, body = ErrorBody),
+        (status = FORBIDDEN, description = "Neither the owner nor an admin", body = ErrorBody),
+        (status = NOT_FOUND, description = "Unknown, deleted or expired order", body = ErrorBody),
     )
 )]
-async fn available_files(
+async fn public_links(
     State(state): State<AppState>,
     RegisteredUser(caller): RegisteredUser,
     Path(id): Path<i64>,
-    Query(params): Query<PageParams>,
-) -> Result<axum::Json<Page<AvailableFileDto>>, AppError> {
-    let filter = FileFilter {
-        state: Some(FileState::Available),
-        ..FileFilter::default()
-    };
-    page_of(
-        &state,
-        caller,
-        id,
-        filter,
-        &params,
-        &format!("/orders/{id}/files/available"),
-        available,
-    )
-    .await
-}
-
-#[utoipa::path(
-    get, path = "/orders/{orderId}/filesTask/{filesTaskId}/files/available", tag = "downloads",
-    security(("bearer" = ["REGISTERED_USER"])),
-    description = "The AVAILABLE files of one sub-order. Owner or admin.",
-    params(("orderId" = i64, Path), ("filesTaskId" = i64, Path), PageParams),
-    responses(
-        (status = OK, body = Page<AvailableFileDto>),
-        (status = BAD_REQUEST, body = ErrorBody), (status = UNAUTHORIZED, body = ErrorBody),
-        (status = FORBIDDEN, body = ErrorBody), (status = NOT_FOUND, body = ErrorBody),
-    )
-)]
-async fn sub_order_available_files(
-    State(state): State<AppState>,
-    RegisteredUser(caller): RegisteredUser,
-    Path((id, sub_order)): Path<(i64, i64)>,
-    Query(params): Query<PageParams>,
-) -> Result<axum::Json<Page<AvailableFileDto>>, AppError> {
-    let filter = FileFilter {
-        state: Some(FileState::Available),
-        sub_order_id: Some(sub_order),
-        ..FileFilter::default()
-    };
-    let path = format!("/orders/{id}/filesTask/{sub_order}/files/available");
-    page_of(&state, caller, id, filter, &params, &path, available).await
-}
-
-#[utoipa::path(
-    get, path = "/orders/{orderId}/dataset/{datasetTaskId}/files", tag = "downloads", security(("bearer" = ["REGISTERED_USER"])),
-    description = "Every file of one dataset task of the order, in any state. Owner or admin.",
-    params(("orderId" = i64, Path), ("datasetTaskId" = i64, Path), PageParams),
-    responses(
-        (status = OK, body = Page<OrderDataFileDto>),
-        (status = BAD_REQUEST, body = ErrorBody), (status = UNAUTHORIZED, body = ErrorBody),
-        (status = FORBIDDEN, body = ErrorBody), (status = NOT_FOUND, body = ErrorBody),
-    )
-)]
-async fn dataset_task_files(
-    State(state): State<AppState>,
-    RegisteredUser(caller): RegisteredUser,
-    Path((id, task)): Path<(i64, i64)>,
-    Query(params): Query<PageParams>,
-) -> Result<axum::Json<Page<OrderDataFileDto>>, AppError> {
-    let filter = FileFilter {
-        dataset_task_id: Some(task),
-        ..FileFilter::default()
-    };
-    let path = format!("/orders/{id}/dataset/{task}/files");
-    page_of(&state, caller, id, filter, &params, &path, |state, row| {
-        let link = Link::new(
-            "self",
-            format!("{}/orders/files/{}", state.public_url, row.id),
-        );
-        let dto = OrderDataFileDto {
-            id: row.id,
-            state: row.state,
-            order_id: row.order_id,
-            files_task_id: row.sub_order_id,
-            ip_id: row.object_ip_id,
-            product_id: row.provider_id,
-            version: 1,
-            download_error: row.error,
-            data_type: row.data_type,
-            reference: row.reference != 0,
-            mime_type: row.mime_type,
-            checksum: row.checksum,
-            digest_algorithm: row.checksum_algo,
-            filesize: row.size,
-            filename: row.filename,
-            crc32: row.crc32,
-        };
-        Resource::new(dto, vec![link])
-    })
-    .await
+) -> Result<axum::Json<PublicLinks>, AppError> {
+    let order = download::order_for(&state, &Requester::Bearer(caller), id).await?;
+    let expiry = order.expiration_date.map(crate::time::Timestamp);
+    let token = state.keys.order_token(&order.owner, order.id, expiry);
+    let base = format!("{}/user/orders/{}", state.public_url, order.id);
+    Ok(axum::Json(PublicLinks {
+        zip: format!("{base}/download?orderToken={token}"),
+        metalink: format!("{base}/metalink/download?orderToken={token}"),
+        expiration_date: expiry.map(|t| t.to_iso()),
+        order_token: token,
+    }))
 }

@@ -10,6 +10,7 @@ mod catalog;
 mod downloads;
 mod errors;
 pub mod extract;
+mod files;
 mod health;
 mod metrics;
 mod normalize;
@@ -18,6 +19,7 @@ mod quotas;
 pub mod resource;
 pub mod server;
 mod timeouts;
+mod web;
 
 use std::sync::OnceLock;
 
@@ -91,6 +93,7 @@ fn routes() -> (Router<AppState>, OpenApiDoc) {
         .merge(basket::router())
         .merge(orders::router())
         .merge(downloads::router())
+        .merge(files::router())
         .merge(admin::router())
         .merge(access::router())
         .merge(quotas::router())
@@ -127,6 +130,7 @@ async fn openapi_json() -> Response {
 pub fn app(state: AppState) -> App {
     let router = routes()
         .0
+        .merge(web::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(extract::MAX_JSON_BODY_BYTES))

@@ -3,6 +3,7 @@
 mod external;
 mod file_access;
 mod files;
+mod links;
 pub mod metalink;
 mod names;
 mod private_addresses;

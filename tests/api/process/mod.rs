@@ -9,6 +9,7 @@ mod orders;
 mod quotas;
 mod serve;
 mod split_downloads;
+mod web;
 
 use std::path::Path;
 use std::process::Stdio;

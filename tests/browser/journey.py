@@ -1,0 +1,142 @@
+"""The web application in a real browser (docs/decisions.md "Web application"): Playwright drives Debian's
+Chromium against a running `serve --demo`, finding every control by its role and accessible name.
+
+    python tests/browser/journey.py --base http://127.0.0.1:8080 --user-token TOKEN [--screenshots DIR]
+"""
+
+import argparse
+import io
+import json
+import sys
+import time
+import urllib.request
+import zipfile
+
+from playwright.sync_api import expect, sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def api(base, token, path):
+    request = urllib.request.Request(base + path, headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request) as response:
+        return response.read()
+
+
+def sign_in_with_demo_user(page, base, signed_in="Catalog"):
+    page.goto(base + "/")
+    expect(page.get_by_label("Token")).to_be_visible()
+    page.get_by_role("button", name="Demo user").click()
+    expect(page.get_by_role("link", name=signed_in).or_(page.get_by_role("button", name=signed_in))).to_be_visible()
+    expect(page.get_by_label("Token")).to_have_count(0)
+
+
+def search(page, query):
+    field = page.get_by_label("Query")
+    field.fill(query)
+    page.get_by_role("button", name="Search").click()
+
+
+def journey(page, base, user_token, shots):
+    """Demo user → search → add to basket → order → 100 % and DONE → the zip of the page."""
+    sign_in_with_demo_user(page, base)
+    # Admin-only pages are not offered to a user.
+    expect(page.get_by_role("link", name="Admin")).to_have_count(0)
+    search(page, "dataset:synthetic-1 AND index:[0 TO 4]")
+    expect(page.get_by_role("status")).to_have_text("5 results")
+    shot(page, shots, "catalog")
+    page.get_by_role("button", name="Add to basket").click()
+    expect(page.get_by_role("status")).to_contain_text("Added")
+    page.get_by_role("link", name="Basket").click()
+    expect(page.get_by_role("rowheader", name="Synthetic dataset 1")).to_be_visible()
+    shot(page, shots, "basket")
+    label = f"browser journey {time.time_ns()}"
+    page.get_by_label("Label").fill(label)
+    page.get_by_role("button", name="Order").click()
+    progress = page.get_by_role("progressbar", name="Progress")
+    expect(progress).to_have_attribute("value", "100", timeout=60_000)
+    expect(page.get_by_text("DONE", exact=True)).to_be_visible(timeout=30_000)
+    shot(page, shots, "order")
+    order_id = page.url.rsplit("/", 1)[1]
+    with page.expect_download() as waiting:
+        page.get_by_role("link", name="Download zip").click()
+    zipped = waiting.value.path().read_bytes()
+    entries = zipfile.ZipFile(io.BytesIO(zipped))
+    # Each entry equals the same file fetched from the API with the user's token.
+    files = json.loads(api(base, user_token, f"/orders/{order_id}/files/available?size=100"))
+    listed = {row["content"]["filename"]: row["content"]["id"] for row in files["content"]}
+    names = sorted(entries.namelist())
+    assert names == sorted(listed), f"the page's zip holds {names}, the order {sorted(listed)}"
+    for name in names:
+        assert entries.read(name) == api(base, user_token, f"/orders/files/{listed[name]}"), name
+    page.get_by_role("link", name="Orders").click()
+    expect(page.get_by_role("link", name=label)).to_be_visible()
+    shot(page, shots, "orders")
+    return len(names)
+
+
+def words_not_json(page, base):
+    """A bad query and a bad token are shown in words."""
+    page.get_by_role("link", name="Catalog").click()
+    search(page, "dataset:(")
+    alert = page.get_by_role("alert")
+    expect(alert).to_be_visible()
+    assert "{" not in alert.inner_text(), alert.inner_text()
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_label("Token").fill("not-a-token")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("This token is refused")
+    expect(page.get_by_label("Token")).to_be_visible()
+
+
+def pasted_token_and_keyboard(page, base, user_token):
+    """A pasted token signs in; a search is made with the keyboard alone."""
+    page.goto(base + "/")
+    page.get_by_label("Token").fill(user_token)
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("link", name="Catalog")).to_be_visible()
+    page.get_by_label("Query").focus()
+    page.keyboard.type("index:[0 TO 1]")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status")).to_have_text("4 results")
+
+
+def narrow(browser, base, shots):
+    """At 390 px the page never scrolls sideways, and the navigation hides behind Menu."""
+    page = browser.new_page(viewport={"width": 390, "height": 800})
+    sign_in_with_demo_user(page, base, signed_in="Menu")
+    search(page, "")
+    expect(page.get_by_role("status")).to_contain_text("results")
+    page.get_by_role("button", name="Menu").click()
+    expect(page.get_by_role("link", name="Basket")).to_be_visible()
+    shot(page, shots, "narrow")
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, f"{overflow} px of horizontal scroll at 390 px"
+    page.close()
+
+
+def shot(page, folder, name):
+    if folder:
+        page.screenshot(path=f"{folder}/{name}.png", full_page=True)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--base", required=True)
+    parser.add_argument("--user-token", required=True)
+    parser.add_argument("--screenshots")
+    args = parser.parse_args()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1200, "height": 900}, accept_downloads=True)
+        zipped = journey(page, args.base, args.user_token, args.screenshots)
+        words_not_json(page, args.base)
+        pasted_token_and_keyboard(page, args.base, args.user_token)
+        narrow(browser, args.base, args.screenshots)
+        browser.close()
+    print(f"browser journey passed: {zipped} files zipped through the page")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

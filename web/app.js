@@ -1,0 +1,379 @@
+// The web application (docs/decisions.md "Web application"): plain modules, no build step. The token
+// lives in sessionStorage; every call goes through `api`, and its errors are shown in words.
+
+const main = document.getElementById("main");
+const nav = document.getElementById("nav");
+const menu = document.getElementById("menu");
+const errorLine = document.getElementById("error");
+const PAGE_SIZE = 20;
+const POLL_MS = 2000;
+
+let stopPolling = () => {};
+
+// ---- helpers ---------------------------------------------------------------------------------------
+
+/** An element with attributes and children (strings become text). */
+function h(tag, attributes = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (name.startsWith("on")) element.addEventListener(name.slice(2), value);
+    else if (value !== false && value !== null && value !== undefined) element.setAttribute(name, value === true ? "" : value);
+  }
+  for (const child of children.flat()) {
+    if (child !== null && child !== undefined) element.append(child instanceof Node ? child : String(child));
+  }
+  return element;
+}
+
+function token() {
+  return sessionStorage.getItem("token");
+}
+
+/** The claims of a JWT (not verified here: the API does that). */
+function claims(jwt) {
+  try {
+    const part = jwt.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    return JSON.parse(atob(part.padEnd(part.length + ((4 - (part.length % 4)) % 4), "=")));
+  } catch {
+    return {};
+  }
+}
+
+class ApiError extends Error {}
+
+/** Calls the API with the session's token; a refusal becomes an ApiError carrying the API's own words. */
+async function api(path, options = {}) {
+  const headers = { ...(options.headers || {}) };
+  if (token() && !options.anonymous) headers.Authorization = `Bearer ${token()}`;
+  if (options.json !== undefined) {
+    headers["Content-Type"] = "application/json";
+    options = { ...options, body: JSON.stringify(options.json) };
+  }
+  let response;
+  try {
+    response = await fetch(path, { ...options, headers });
+  } catch (failure) {
+    throw new ApiError(`The service cannot be reached (${failure.message}).`);
+  }
+  if (response.status === 204) return null;
+  const text = await response.text();
+  let body = null;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    body = null;
+  }
+  if (!response.ok) {
+    const words = body && Array.isArray(body.messages) ? body.messages.join(" ") : `The service answered ${response.status}.`;
+    const error = new ApiError(words);
+    error.status = response.status;
+    throw error;
+  }
+  return body;
+}
+
+function showError(error) {
+  errorLine.textContent = error instanceof ApiError ? error.message : `Something went wrong: ${error.message}`;
+  errorLine.hidden = false;
+}
+
+function clearError() {
+  errorLine.hidden = true;
+  errorLine.textContent = "";
+}
+
+function bytes(size) {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let value = size;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}
+
+function page(...children) {
+  stopPolling();
+  stopPolling = () => {};
+  main.replaceChildren(...children);
+}
+
+// ---- sign in and navigation --------------------------------------------------------------------------
+
+function role() {
+  return claims(token() || "").role || "REGISTERED_USER";
+}
+
+function renderNav() {
+  const links = [["Catalog", "#/catalog"], ["Basket", "#/basket"], ["Orders", "#/orders"]];
+  const who = claims(token()).email || claims(token()).sub || "";
+  nav.replaceChildren(
+    h("ul", {}, links.map(([name, href]) => h("li", {}, h("a", { href }, name)))),
+    h("span", { class: "who" }, `${who} (${role()})`),
+    h("button", { type: "button", onclick: signOut }, "Sign out"),
+  );
+  nav.hidden = false;
+  menu.hidden = false;
+}
+
+function signOut() {
+  sessionStorage.removeItem("token");
+  nav.hidden = true;
+  menu.hidden = true;
+  location.hash = "#/signin";
+  route();
+}
+
+/** Keeps a token once the API accepts it; a refused one keeps the form and says why. */
+async function signIn(candidate) {
+  clearError();
+  sessionStorage.setItem("token", candidate.trim());
+  try {
+    await api("/user/quota");
+  } catch (error) {
+    sessionStorage.removeItem("token");
+    showError(new ApiError(`This token is refused: ${error.message}`));
+    return;
+  }
+  renderNav();
+  location.hash = "#/catalog";
+  route();
+}
+
+async function signInPage() {
+  const field = h("textarea", { id: "token", rows: 4, autocomplete: "off", spellcheck: "false", required: true });
+  const form = h(
+    "form",
+    { onsubmit: (event) => { event.preventDefault(); signIn(field.value); } },
+    h("label", { for: "token" }, "Token"),
+    field,
+    h("button", { type: "submit" }, "Sign in"),
+  );
+  const demo = h("div", { class: "demo" });
+  page(h("h1", {}, "Sign in"), h("p", {}, "Paste an access token of this service or of its identity provider."), form, demo);
+  const tokens = await fetch("/web/demo").then((r) => (r.ok ? r.json() : null)).catch(() => null);
+  if (tokens) {
+    demo.append(
+      h("p", {}, "This service runs the demo:"),
+      h("button", { type: "button", onclick: () => signIn(tokens.user) }, "Demo user"),
+      h("button", { type: "button", onclick: () => signIn(tokens.admin) }, "Demo admin"),
+    );
+  }
+  field.focus();
+}
+
+// ---- catalog -------------------------------------------------------------------------------------------
+
+async function catalogPage(params) {
+  const query = params.get("q") ?? "";
+  const number = Number(params.get("page") ?? 0);
+  const field = h("input", { id: "query", type: "search", value: query, placeholder: "e.g. platform:SENTINEL* AND cloud_cover:[0 TO 20]" });
+  const datasets = h("select", { id: "dataset" }, h("option", { value: "" }, "Any dataset"));
+  const from = h("input", { id: "from", type: "date" });
+  const to = h("input", { id: "to", type: "date" });
+  const results = h("div", { class: "results" });
+  const total = h("p", { id: "total", role: "status", "aria-live": "polite" });
+  const search = (q, n = 0) => { location.hash = `#/catalog?q=${encodeURIComponent(q)}&page=${n}`; };
+  const form = h(
+    "form",
+    { role: "search", onsubmit: (event) => { event.preventDefault(); search(withHelpers(field.value, datasets.value, from.value, to.value)); } },
+    h("label", { for: "query" }, "Query"), field,
+    h("details", {}, h("summary", {}, "Helpers"),
+      h("label", { for: "dataset" }, "Dataset"), datasets,
+      h("label", { for: "from" }, "Created from"), from,
+      h("label", { for: "to" }, "Created until"), to),
+    h("button", { type: "submit" }, "Search"),
+  );
+  page(h("h1", {}, "Catalog"), form, total, results);
+  field.focus();
+  api("/catalog/datasets?size=1000").then((body) => {
+    for (const { content } of body.content) datasets.append(h("option", { value: content.providerId }, `${content.label} (${content.objectsCount})`));
+  }).catch(showError);
+  if (!params.has("q")) return;
+  try {
+    const body = await api(`/catalog/search?q=${encodeURIComponent(query)}&page=${number}&size=${PAGE_SIZE}`);
+    const count = body.metadata.totalElements;
+    total.textContent = `${count} result${count === 1 ? "" : "s"}`;
+    results.append(
+      h("button", { type: "button", onclick: () => addToBasket({ selectAllOpenSearchRequest: query }) }, "Add to basket"),
+      h("ol", { start: number * PAGE_SIZE + 1 }, body.content.map(({ content }) => objectItem(content))),
+      pager(body.metadata, (n) => search(query, n)),
+    );
+  } catch (error) {
+    showError(error);
+  }
+}
+
+/** The query with the helpers' conditions ANDed. */
+function withHelpers(query, dataset, from, to) {
+  const parts = query.trim() ? [`(${query.trim()})`] : [];
+  if (dataset) parts.push(`dataset:${dataset}`);
+  if (from || to) parts.push(`creationDate:[${from ? `${from}T00:00:00.000Z` : "*"} TO ${to ? `${to}T23:59:59.999Z` : "*"}]`);
+  return parts.join(" AND ");
+}
+
+function objectItem(object) {
+  const size = object.files.reduce((sum, file) => sum + (file.filesize || 0), 0);
+  return h("li", {},
+    h("strong", {}, object.label), " ",
+    h("span", { class: "muted" }, `${object.providerId} · ${object.datasetLabel} · ${object.files.length} files, ${bytes(size)}`), " ",
+    h("button", { type: "button", onclick: () => addToBasket({ selectAllOpenSearchRequest: `providerId:"${object.providerId}"` }), "aria-label": `Add ${object.providerId} to basket` }, "Add"));
+}
+
+function pager(metadata, go) {
+  const previous = h("button", { type: "button", onclick: () => go(metadata.number - 1), disabled: metadata.number <= 0 }, "Previous page");
+  const next = h("button", { type: "button", onclick: () => go(metadata.number + 1), disabled: metadata.number + 1 >= metadata.totalPages }, "Next page");
+  return h("div", { class: "pager" }, previous, h("span", {}, `Page ${metadata.number + 1} of ${Math.max(metadata.totalPages, 1)}`), next);
+}
+
+async function addToBasket(selection) {
+  clearError();
+  try {
+    const basket = await api("/order/basket/selection", { method: "POST", json: selection });
+    const status = document.getElementById("total");
+    if (!basket) showError(new ApiError("Nothing of this selection can be ordered: it has no file."));
+    else if (status) status.textContent = `Added. The basket holds ${basket.content.datasetSelections.reduce((n, d) => n + d.objectsCount, 0)} objects.`;
+  } catch (error) {
+    showError(error);
+  }
+}
+
+// ---- basket and order creation -------------------------------------------------------------------------
+
+async function basketPage() {
+  page(h("h1", {}, "Basket"), h("p", {}, "Loading…"));
+  let basket;
+  try {
+    basket = await api("/order/basket");
+  } catch (error) {
+    if (error.status !== 404) showError(error);
+  }
+  const selections = basket?.content?.datasetSelections ?? [];
+  if (selections.length === 0) {
+    page(h("h1", {}, "Basket"), h("p", {}, "The basket is empty. Search the "), h("a", { href: "#/catalog" }, "catalog"));
+    return;
+  }
+  const label = h("input", { id: "label", type: "text", maxlength: 50 });
+  const form = h("form", { onsubmit: (event) => { event.preventDefault(); createOrder(label.value); } },
+    h("label", { for: "label" }, "Label"), label, h("button", { type: "submit" }, "Order"));
+  page(
+    h("h1", {}, "Basket"),
+    h("table", {},
+      h("thead", {}, h("tr", {}, ["Dataset", "Objects", "Files", "Size", "Quota", ""].map((c) => h("th", { scope: "col" }, c)))),
+      h("tbody", {}, selections.map((s) => h("tr", {},
+        h("th", { scope: "row" }, s.datasetLabel), h("td", {}, s.objectsCount), h("td", {}, s.filesCount),
+        h("td", {}, bytes(s.filesSize)), h("td", {}, s.quota ?? ""),
+        h("td", {}, h("button", { type: "button", "aria-label": `Remove ${s.datasetLabel}`, onclick: () => change(`/order/basket/dataset/${s.id}`, basketPage) }, "Remove")))))),
+    h("p", {}, `Quota: ${basket.content.quota ?? 0} RAWDATA files will count toward your download quota.`),
+    h("button", { type: "button", onclick: () => change("/order/basket", basketPage) }, "Empty basket"),
+    form,
+  );
+}
+
+async function change(path, then) {
+  clearError();
+  try {
+    await api(path, { method: "DELETE" });
+    then();
+  } catch (error) {
+    showError(error);
+  }
+}
+
+async function createOrder(label) {
+  clearError();
+  try {
+    const order = await api("/user/orders", { method: "POST", json: label.trim() ? { label: label.trim() } : {} });
+    location.hash = `#/orders/${order.content.id}`;
+  } catch (error) {
+    showError(error);
+  }
+}
+
+// ---- orders ----------------------------------------------------------------------------------------------
+
+function progress(order) {
+  return h("progress", { max: 100, value: order.percentCompleted, "aria-label": "Progress" }, `${order.percentCompleted} %`);
+}
+
+async function ordersPage() {
+  const list = h("tbody");
+  page(h("h1", {}, "Orders"), h("table", {},
+    h("thead", {}, h("tr", {}, ["Order", "Status", "Progress", "Available", "Expires"].map((c) => h("th", { scope: "col" }, c)))), list));
+  const refresh = async () => {
+    const body = await api(`/user/orders?size=${PAGE_SIZE}`);
+    list.replaceChildren(...body.content.map(({ content: o }) => h("tr", {},
+      h("th", { scope: "row" }, h("a", { href: `#/orders/${o.id}` }, o.label || `Order ${o.id}`)),
+      h("td", {}, o.status, o.waitingForUser ? " (waiting for you)" : ""),
+      h("td", {}, progress(o)), h("td", {}, o.availableFilesCount),
+      h("td", {}, o.expirationDate ? new Date(o.expirationDate).toLocaleString() : ""))));
+  };
+  poll(refresh);
+}
+
+/** Runs `refresh` now and every 2 s while the page stays (one request per refresh). */
+function poll(refresh) {
+  let timer = null;
+  let stopped = false;
+  const tick = async () => {
+    try {
+      await refresh();
+    } catch (error) {
+      showError(error);
+    }
+    if (!stopped) timer = setTimeout(tick, POLL_MS);
+  };
+  stopPolling = () => { stopped = true; clearTimeout(timer); };
+  tick();
+}
+
+async function orderPage(id) {
+  const status = h("p", { id: "status" });
+  const bar = h("div");
+  const links = h("p", { class: "links" });
+  const tasks = h("ul");
+  page(h("h1", {}, `Order ${id}`), status, bar, links, tasks);
+  let publicLinks = null;
+  const refresh = async () => {
+    const { content: order } = await api(`/user/orders/${id}`);
+    main.querySelector("h1").textContent = order.label || `Order ${order.id}`;
+    status.replaceChildren("Status: ", h("strong", {}, order.status), order.waitingForUser ? " — files are waiting for you" : "");
+    bar.replaceChildren(progress(order), ` ${order.percentCompleted} %, ${order.availableFilesCount} files available, ${order.filesInErrorCount} in error`);
+    tasks.replaceChildren(...order.datasetTasks.map((t) => h("li", {}, `${t.datasetLabel}: ${t.objectsCount} objects, ${t.filesCount} files, ${bytes(t.filesSize)}`)));
+    if (order.availableFilesCount > 0 && !publicLinks) publicLinks = await api(`/user/orders/${id}/publicLinks`);
+    if (publicLinks) {
+      links.replaceChildren(
+        h("a", { href: publicLinks.zip, download: "" }, "Download zip"), " ",
+        h("a", { href: publicLinks.metalink, download: "" }, "Metalink"), " ",
+        h("label", { for: "share" }, "Link to share"), h("input", { id: "share", readonly: true, value: publicLinks.metalink }),
+      );
+    }
+  };
+  poll(refresh);
+}
+
+// ---- routing -----------------------------------------------------------------------------------------------
+
+async function route() {
+  clearError();
+  const [path, query] = location.hash.slice(1).split("?");
+  const params = new URLSearchParams(query || "");
+  if (!token()) return signInPage();
+  const order = path.match(/^\/orders\/(\d+)$/);
+  if (order) return orderPage(order[1]);
+  if (path === "/basket") return basketPage();
+  if (path === "/orders") return ordersPage();
+  return catalogPage(params);
+}
+
+menu.addEventListener("click", () => {
+  const open = menu.getAttribute("aria-expanded") !== "true";
+  menu.setAttribute("aria-expanded", String(open));
+  nav.classList.toggle("open", open);
+});
+window.addEventListener("hashchange", route);
+if (token()) renderNav();
+route();
+
+export { withHelpers };
