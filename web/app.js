@@ -7,6 +7,9 @@ const menu = document.getElementById("menu");
 const errorLine = document.getElementById("error");
 const PAGE_SIZE = 20;
 const POLL_MS = 2000;
+const EXPLOIT_ROLES = ["EXPLOIT", "ADMIN", "PROJECT_ADMIN", "INSTANCE_ADMIN"];
+const ADMIN_ROLES = ["ADMIN", "PROJECT_ADMIN", "INSTANCE_ADMIN"];
+const STATUSES = ["PENDING", "RUNNING", "PAUSED", "DONE", "DONE_WITH_WARNING", "FAILED", "EXPIRED", "DELETED"];
 
 let stopPolling = () => {};
 
@@ -107,6 +110,7 @@ function role() {
 
 function renderNav() {
   const links = [["Catalog", "#/catalog"], ["Basket", "#/basket"], ["Orders", "#/orders"]];
+  if (EXPLOIT_ROLES.includes(role())) links.push(["Admin", "#/admin"]);
   const who = claims(token()).email || claims(token()).sub || "";
   nav.replaceChildren(
     h("ul", {}, links.map(([name, href]) => h("li", {}, h("a", { href }, name)))),
@@ -353,6 +357,133 @@ async function orderPage(id) {
   poll(refresh);
 }
 
+// ---- admin ---------------------------------------------------------------------------------------------
+
+/** EXPLOIT and above: every user's orders (search, CSV); ADMIN and above: access rights and quotas. */
+function adminPage() {
+  const sections = [ordersSection()];
+  if (ADMIN_ROLES.includes(role())) sections.push(rightsSection(), quotaSection());
+  page(h("h1", {}, "Admin"), ...sections);
+}
+
+function ordersSection() {
+  const owner = h("input", { id: "owner", type: "text" });
+  const status = h("select", { id: "status" }, h("option", { value: "" }, "Any status"), STATUSES.map((s) => h("option", { value: s }, s)));
+  const waiting = h("input", { id: "waiting", type: "checkbox" });
+  const results = h("div");
+  const filter = () => {
+    const body = {};
+    if (owner.value.trim()) body.owner = owner.value.trim();
+    if (status.value) body.statuses = { values: [status.value] };
+    if (waiting.checked) body.waitingForUser = true;
+    return body;
+  };
+  const search = async (n = 0) => {
+    clearError();
+    try {
+      const body = await api(`/orders/search?page=${n}&size=${PAGE_SIZE}`, { method: "POST", json: filter() });
+      const count = body.metadata.totalElements;
+      results.replaceChildren(
+        h("p", { role: "status" }, `${count} order${count === 1 ? "" : "s"}`),
+        h("table", {}, h("thead", {}, h("tr", {}, ["Order", "Owner", "Status", "Progress", "Created"].map((c) => h("th", { scope: "col" }, c)))),
+          h("tbody", {}, body.content.map(({ content: o }) => h("tr", {},
+            h("th", { scope: "row" }, o.label || `Order ${o.id}`), h("td", {}, o.owner), h("td", {}, o.status),
+            h("td", {}, `${o.percentCompleted} %`), h("td", {}, new Date(o.creationDate).toLocaleString()))))),
+        pager(body.metadata, search),
+      );
+    } catch (error) {
+      showError(error);
+    }
+  };
+  const exportCsv = async () => {
+    clearError();
+    try {
+      const response = await fetch("/orders/csv", { method: "POST", headers: { Authorization: `Bearer ${token()}`, "Content-Type": "application/json" }, body: JSON.stringify(filter()) });
+      if (!response.ok) throw new ApiError((await response.json()).messages.join(" "));
+      const link = h("a", { href: URL.createObjectURL(await response.blob()), download: "orders.csv" });
+      document.body.append(link);
+      link.click();
+      link.remove();
+    } catch (error) {
+      showError(error);
+    }
+  };
+  return h("section", { "aria-labelledby": "orders-heading" },
+    h("h2", { id: "orders-heading" }, "Orders of every user"),
+    h("form", { onsubmit: (event) => { event.preventDefault(); search(); } },
+      h("label", { for: "owner" }, "Owner"), owner,
+      h("label", { for: "status" }, "Status"), status,
+      h("label", {}, waiting, " Waiting for user"),
+      h("button", { type: "submit" }, "Search orders"),
+      h("button", { type: "button", onclick: exportCsv }, "Export CSV")),
+    results);
+}
+
+function rightsSection() {
+  const list = h("tbody");
+  const dataset = h("select", { id: "rights-dataset" });
+  const open = h("input", { id: "open", type: "checkbox" });
+  const groups = h("input", { id: "groups", type: "text", placeholder: "team-a:FULL_ACCESS, guests:RESTRICTED_ACCESS" });
+  const load = async () => {
+    const body = await api("/access/datasets?size=1000");
+    dataset.replaceChildren(...body.content.map(({ content: d }) => h("option", { value: d.datasetIpId }, d.datasetIpId)));
+    list.replaceChildren(...body.content.map(({ content: d }) => h("tr", {},
+      h("th", { scope: "row" }, d.datasetIpId),
+      h("td", {}, d.open ? "open to every user" : d.rights.length ? d.rights.map((r) => `${r.group}: ${r.level}`).join(", ") : "no rights set"))));
+  };
+  const save = async () => {
+    clearError();
+    const rights = groups.value.split(",").map((part) => part.trim()).filter(Boolean).map((part) => {
+      const [group, level] = part.split(":").map((x) => x.trim());
+      return { group, level: level || "FULL_ACCESS" };
+    });
+    try {
+      await api(`/access/datasets/${encodeURIComponent(dataset.value)}`, { method: "PUT", json: open.checked ? { open: true } : { rights } });
+      await load();
+    } catch (error) {
+      showError(error);
+    }
+  };
+  load().catch(showError);
+  return h("section", { "aria-labelledby": "rights-heading" },
+    h("h2", { id: "rights-heading" }, "Dataset access rights"),
+    h("table", {}, h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Dataset"), h("th", { scope: "col" }, "Rights"))), list),
+    h("form", { onsubmit: (event) => { event.preventDefault(); save(); } },
+      h("label", { for: "rights-dataset" }, "Dataset"), dataset,
+      h("label", {}, open, " Open to every user"),
+      h("label", { for: "groups" }, "Groups"), groups,
+      h("button", { type: "submit" }, "Save rights")));
+}
+
+function quotaSection() {
+  const user = h("input", { id: "quota-user", type: "email" });
+  const max = h("input", { id: "max-quota", type: "number", min: -1 });
+  const rate = h("input", { id: "rate-limit", type: "number", min: -1 });
+  const shown = h("p", { role: "status" });
+  const show = (usage) => {
+    max.value = usage.maxQuota;
+    rate.value = usage.rateLimit;
+    shown.textContent = `${user.value}: ${usage.currentQuota} files downloaded of ${usage.maxQuota < 0 ? "unlimited" : usage.maxQuota}, ${usage.currentRate} downloads running (at most ${usage.rateLimit < 0 ? "unlimited" : usage.rateLimit}).`;
+  };
+  const call = async (options) => {
+    clearError();
+    try {
+      show(await api(`/quotas/${encodeURIComponent(user.value.trim())}`, options));
+    } catch (error) {
+      showError(error);
+    }
+  };
+  return h("section", { "aria-labelledby": "quota-heading" },
+    h("h2", { id: "quota-heading" }, "User quotas"),
+    h("form", { onsubmit: (event) => { event.preventDefault(); call({ method: "PUT", json: { maxQuota: Number(max.value), rateLimit: Number(rate.value) } }); } },
+      h("label", { for: "quota-user" }, "User"), user,
+      h("button", { type: "button", onclick: () => call({}) }, "Show quota"),
+      h("label", { for: "max-quota" }, "Max quota"), max,
+      h("label", { for: "rate-limit" }, "Rate limit"), rate,
+      h("button", { type: "submit" }, "Save quota")),
+    shown);
+}
+
 // ---- routing -----------------------------------------------------------------------------------------------
 
 async function route() {
@@ -364,6 +495,7 @@ async function route() {
   if (order) return orderPage(order[1]);
   if (path === "/basket") return basketPage();
   if (path === "/orders") return ordersPage();
+  if (path === "/admin" && EXPLOIT_ROLES.includes(role())) return adminPage();
   return catalogPage(params);
 }
 

@@ -2,11 +2,14 @@
 Chromium against a running `serve --demo`, finding every control by its role and accessible name.
 
     python tests/browser/journey.py --base http://127.0.0.1:8080 --user-token TOKEN [--screenshots DIR]
+
+With `--screenshots docs/screenshots` it also takes the README's screenshots of each page.
 """
 
 import argparse
 import io
 import json
+import re
 import sys
 import time
 import urllib.request
@@ -39,6 +42,9 @@ def search(page, query):
 
 def journey(page, base, user_token, shots):
     """Demo user → search → add to basket → order → 100 % and DONE → the zip of the page."""
+    page.goto(base + "/")
+    expect(page.get_by_role("button", name="Demo user")).to_be_visible()
+    shot(page, shots, "sign-in")
     sign_in_with_demo_user(page, base)
     # Admin-only pages are not offered to a user.
     expect(page.get_by_role("link", name="Admin")).to_have_count(0)
@@ -50,7 +56,7 @@ def journey(page, base, user_token, shots):
     page.get_by_role("link", name="Basket").click()
     expect(page.get_by_role("rowheader", name="Synthetic dataset 1")).to_be_visible()
     shot(page, shots, "basket")
-    label = f"browser journey {time.time_ns()}"
+    label = f"Sentinel sample {time.strftime('%H:%M:%S')}.{time.time_ns() % 1000:03d}"
     page.get_by_label("Label").fill(label)
     page.get_by_role("button", name="Order").click()
     progress = page.get_by_role("progressbar", name="Progress")
@@ -110,15 +116,38 @@ def narrow(browser, base, shots):
     expect(page.get_by_role("status")).to_contain_text("results")
     page.get_by_role("button", name="Menu").click()
     expect(page.get_by_role("link", name="Basket")).to_be_visible()
-    shot(page, shots, "narrow")
+    shot(page, shots, "narrow", full_page=False)
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, f"{overflow} px of horizontal scroll at 390 px"
     page.close()
 
 
-def shot(page, folder, name):
+def admin(browser, base, shots):
+    """The demo admin sees Admin: every user's orders (and their CSV), dataset rights, user quotas."""
+    page = browser.new_page(viewport={"width": 1200, "height": 900}, accept_downloads=True)
+    page.goto(base + "/")
+    page.get_by_role("button", name="Demo admin").click()
+    page.get_by_role("link", name="Admin").click()
+    page.get_by_label("Owner").fill("demo-user")
+    page.get_by_role("button", name="Search orders").click()
+    expect(page.get_by_role("status").filter(has_text="order")).to_have_text(re.compile(r"^[1-9]\d* orders?$"))
+    with page.expect_download() as waiting:
+        page.get_by_role("button", name="Export CSV").click()
+    csv = waiting.value.path().read_text()
+    assert csv.startswith("ORDER_ID;CREATION_DATE;"), csv[:80]
+    expect(page.get_by_role("rowheader").filter(has_text="URN:AIP:DATASET")).to_have_count(2)
+    page.get_by_label("User", exact=True).fill("demo-user@regards.local")
+    page.get_by_label("Max quota").fill("50")
+    page.get_by_label("Rate limit").fill("2")
+    page.get_by_role("button", name="Save quota").click()
+    expect(page.get_by_role("status").filter(has_text="demo-user@regards.local")).to_contain_text("of 50")
+    shot(page, shots, "admin")
+    page.close()
+
+
+def shot(page, folder, name, full_page=True):
     if folder:
-        page.screenshot(path=f"{folder}/{name}.png", full_page=True)
+        page.screenshot(path=f"{folder}/{name}.png", full_page=full_page)
 
 
 def main():
@@ -134,6 +163,7 @@ def main():
         words_not_json(page, args.base)
         pasted_token_and_keyboard(page, args.base, args.user_token)
         narrow(browser, args.base, args.screenshots)
+        admin(browser, args.base, args.screenshots)
         browser.close()
     print(f"browser journey passed: {zipped} files zipped through the page")
 
