@@ -217,9 +217,25 @@ function withHelpers(query, dataset, from, to) {
   return parts.join(" AND ");
 }
 
+/** Fetches an object's quicklook through the API (with the user's token) into an <img>. */
+function quicklookOf(object) {
+  const kinds = ["QUICKLOOK_SD", "QUICKLOOK_MD", "QUICKLOOK_HD", "THUMBNAIL"];
+  if (!object.files.some((file) => kinds.includes(file.dataType))) return null;
+  const image = h("img", { alt: `Quicklook of ${object.label}`, class: "quicklook", hidden: true, width: 64, height: 64 });
+  fetch(`/catalog/objects/${encodeURIComponent(object.ipId)}/quicklook`, { headers: { Authorization: `Bearer ${token()}` } })
+    .then((response) => (response.ok ? response.blob() : null))
+    .then((blob) => {
+      if (!blob) return;
+      image.src = URL.createObjectURL(blob);
+      image.hidden = false;
+    })
+    .catch(() => {});
+  return image;
+}
+
 function objectItem(object) {
   const size = object.files.reduce((sum, file) => sum + (file.filesize || 0), 0);
-  return h("li", {},
+  return h("li", {}, quicklookOf(object),
     h("strong", {}, object.label), " ",
     h("span", { class: "muted" }, `${object.providerId} · ${object.datasetLabel} · ${object.files.length} files, ${bytes(size)}`), " ",
     h("button", { type: "button", onclick: () => addToBasket({ selectAllOpenSearchRequest: `providerId:"${object.providerId}"` }), "aria-label": `Add ${object.providerId} to basket` }, "Add"));
@@ -254,8 +270,9 @@ async function basketPage() {
     if (error.status !== 404) showError(error);
   }
   const selections = basket?.content?.datasetSelections ?? [];
+  const upload = uploadForm();
   if (selections.length === 0) {
-    page(h("h1", {}, "Basket"), h("p", {}, "The basket is empty. Search the "), h("a", { href: "#/catalog" }, "catalog"));
+    page(h("h1", {}, "Basket"), h("p", {}, "The basket is empty. Search the ", h("a", { href: "#/catalog" }, "catalog"), " or upload a list."), upload);
     return;
   }
   const label = h("input", { id: "label", type: "text", maxlength: 50 });
@@ -270,9 +287,62 @@ async function basketPage() {
         h("td", {}, bytes(s.filesSize)), h("td", {}, s.quota ?? ""),
         h("td", {}, h("button", { type: "button", "aria-label": `Remove ${s.datasetLabel}`, onclick: () => change(`/order/basket/dataset/${s.id}`, basketPage) }, "Remove")))))),
     h("p", {}, `Quota: ${basket.content.quota ?? 0} RAWDATA files will count toward your download quota.`),
+    ...selections.map(selectionDetails),
     h("button", { type: "button", onclick: () => change("/order/basket", basketPage) }, "Empty basket"),
+    upload,
     form,
   );
+}
+
+/** A dataset selection's dated selections (each removable) and its file filter. */
+function selectionDetails(selection) {
+  const filter = selection.fileSelectionDescription || {};
+  const id = `filter-${selection.id}`;
+  const types = ["RAWDATA", "QUICKLOOK"].map((type) => h("input", { type: "checkbox", id: `${id}-${type}`, value: type, checked: (filter.fileTypes || []).includes(type) }));
+  const pattern = h("input", { id: `${id}-pattern`, type: "text", value: filter.fileNamePattern || "" });
+  const apply = async (body) => {
+    clearError();
+    try {
+      await api(`/order/basket/dataset/${selection.id}/updateFileFilters`, { method: "PUT", json: body });
+      basketPage();
+    } catch (error) {
+      showError(error);
+    }
+  };
+  const chosen = () => ({ fileTypes: types.filter((t) => t.checked).map((t) => t.value), fileNamePattern: pattern.value.trim() || null });
+  return h("details", {}, h("summary", {}, `${selection.datasetLabel}: selections and file filter`),
+    h("ul", {}, selection.itemsSelections.map((item) => h("li", {},
+      `${new Date(item.date).toLocaleString()}: ${item.objectsCount} objects, ${item.filesCount} files, ${bytes(item.filesSize)} `,
+      h("button", { type: "button", "aria-label": `Remove the selection of ${new Date(item.date).toLocaleString()}`,
+        onclick: () => change(`/order/basket/dataset/${selection.id}/${encodeURIComponent(item.date)}`, basketPage) }, "Remove")))),
+    h("form", { onsubmit: (event) => { event.preventDefault(); apply(chosen()); } },
+      h("fieldset", {}, h("legend", {}, "File types (none: all)"),
+        types.map((box) => h("label", { for: box.id }, box, ` ${box.value}`))),
+      h("label", { for: pattern.id }, "File name pattern"), pattern,
+      h("button", { type: "submit" }, "Apply filter"),
+      h("button", { type: "button", onclick: () => apply(null) }, "Remove filter")));
+}
+
+/** Adds the objects of a list of providerIds (one per line, at most 1000). */
+function uploadForm() {
+  const file = h("input", { id: "upload", type: "file", accept: ".txt,.csv,text/plain" });
+  const send = async () => {
+    clearError();
+    if (!file.files.length) return showError(new ApiError("Choose a file of providerIds first."));
+    const body = new FormData();
+    body.append("file", file.files[0]);
+    try {
+      const response = await fetch("/order/basket/selection/upload", { method: "POST", headers: { Authorization: `Bearer ${token()}` }, body });
+      if (response.status === 204) return showError(new ApiError("None of these providerIds can be ordered."));
+      if (!response.ok) throw new ApiError((await response.json()).messages.join(" "));
+      basketPage();
+    } catch (error) {
+      showError(error);
+    }
+  };
+  return h("form", { onsubmit: (event) => { event.preventDefault(); send(); } },
+    h("label", { for: "upload" }, "List of providerIds"), file,
+    h("button", { type: "submit" }, "Upload list"));
 }
 
 async function change(path, then) {
@@ -332,19 +402,28 @@ function poll(refresh) {
   tick();
 }
 
+const ACTIONS = { pause: ["Pause", "PUT"], resume: ["Resume", "PUT"], delete: ["Delete", "DELETE"], remove: ["Remove", "DELETE"], restart: ["Restart", "POST"], retry: ["Retry", "PUT"] };
+
 async function orderPage(id) {
   const status = h("p", { id: "status" });
   const bar = h("div");
+  const actions = h("div", { class: "actions" });
   const links = h("p", { class: "links" });
-  const tasks = h("ul");
-  page(h("h1", {}, `Order ${id}`), status, bar, links, tasks);
+  const tasks = h("div");
+  page(h("h1", {}, `Order ${id}`), status, bar, actions, links, tasks);
   let publicLinks = null;
+  let shownActions = "";
   const refresh = async () => {
-    const { content: order } = await api(`/user/orders/${id}`);
+    const { content: order, links: orderLinks } = await api(`/user/orders/${id}`);
     main.querySelector("h1").textContent = order.label || `Order ${order.id}`;
-    status.replaceChildren("Status: ", h("strong", {}, order.status), order.waitingForUser ? " — files are waiting for you" : "");
+    status.replaceChildren("Status: ", h("strong", {}, order.status), order.waitingForUser ? " — files are waiting for you" : "", order.message ? ` — ${order.message}` : "");
     bar.replaceChildren(progress(order), ` ${order.percentCompleted} %, ${order.availableFilesCount} files available, ${order.filesInErrorCount} in error`);
-    tasks.replaceChildren(...order.datasetTasks.map((t) => h("li", {}, `${t.datasetLabel}: ${t.objectsCount} objects, ${t.filesCount} files, ${bytes(t.filesSize)}`)));
+    const allowed = orderLinks.filter((link) => ACTIONS[link.rel]);
+    const names = allowed.map((link) => link.rel).join(",");
+    if (names !== shownActions) {
+      shownActions = names;
+      actions.replaceChildren(...allowed.map((link) => h("button", { type: "button", onclick: () => act(order, link) }, ACTIONS[link.rel][0])));
+    }
     if (order.availableFilesCount > 0 && !publicLinks) publicLinks = await api(`/user/orders/${id}/publicLinks`);
     if (publicLinks) {
       links.replaceChildren(
@@ -353,8 +432,48 @@ async function orderPage(id) {
         h("label", { for: "share" }, "Link to share"), h("input", { id: "share", readonly: true, value: publicLinks.metalink }),
       );
     }
+    if (!tasks.hasChildNodes()) {
+      tasks.replaceChildren(...order.datasetTasks.map((task) => taskFiles(order, task, () => publicLinks)));
+    }
   };
   poll(refresh);
+}
+
+/** A dataset task, its files listed (with their states and links) when opened. */
+function taskFiles(order, task, links) {
+  const body = h("div", {}, h("p", {}, "Loading…"));
+  const details = h("details", {}, h("summary", {}, `${task.datasetLabel}: ${task.objectsCount} objects, ${task.filesCount} files, ${bytes(task.filesSize)}`), body);
+  details.addEventListener("toggle", async () => {
+    if (!details.open) return;
+    try {
+      const files = await api(`/orders/${order.id}/dataset/${task.id}/files?size=100`);
+      const token = links()?.orderToken;
+      body.replaceChildren(h("table", {},
+        h("thead", {}, h("tr", {}, ["File", "Type", "Size", "State"].map((c) => h("th", { scope: "col" }, c)))),
+        h("tbody", {}, files.content.map(({ content: f }) => h("tr", {},
+          h("th", { scope: "row" }, token && ["AVAILABLE", "DOWNLOADED"].includes(f.state) ? h("a", { href: `/orders/public/files/${f.id}?orderToken=${token}` }, f.filename) : f.filename),
+          h("td", {}, f.dataType), h("td", {}, f.filesize === undefined ? "" : bytes(f.filesize)),
+          h("td", {}, f.state, f.downloadError ? ` (${f.downloadError})` : ""))))),
+        files.metadata.totalElements > 100 ? h("p", {}, `The first 100 of ${files.metadata.totalElements} files.`) : "");
+    } catch (error) {
+      showError(error);
+    }
+  });
+  return details;
+}
+
+async function act(order, link) {
+  clearError();
+  const [name, method] = ACTIONS[link.rel];
+  if (["delete", "remove"].includes(link.rel) && !confirm(`${name} ${order.label || `order ${order.id}`}?`)) return;
+  try {
+    const answer = await api(new URL(link.href).pathname, { method });
+    if (link.rel === "restart" && answer?.content?.id) location.hash = `#/orders/${answer.content.id}`;
+    else if (link.rel === "remove" || link.rel === "delete") location.hash = "#/orders";
+    else route();
+  } catch (error) {
+    showError(error);
+  }
 }
 
 // ---- admin ---------------------------------------------------------------------------------------------

@@ -50,11 +50,14 @@ def journey(page, base, user_token, shots):
     expect(page.get_by_role("link", name="Admin")).to_have_count(0)
     search(page, "dataset:synthetic-1 AND index:[0 TO 4]")
     expect(page.get_by_role("status")).to_have_text("5 results")
+    # Quicklooks come through the API with the user's token (those kept online).
+    expect(page.get_by_role("img", name=re.compile("^Quicklook of ")).first).to_be_visible()
     shot(page, shots, "catalog")
     page.get_by_role("button", name="Add to basket").click()
     expect(page.get_by_role("status")).to_contain_text("Added")
     page.get_by_role("link", name="Basket").click()
     expect(page.get_by_role("rowheader", name="Synthetic dataset 1")).to_be_visible()
+    basket_tools(page)
     shot(page, shots, "basket")
     label = f"Sentinel sample {time.strftime('%H:%M:%S')}.{time.time_ns() % 1000:03d}"
     page.get_by_label("Label").fill(label)
@@ -64,6 +67,8 @@ def journey(page, base, user_token, shots):
     expect(page.get_by_text("DONE", exact=True)).to_be_visible(timeout=30_000)
     shot(page, shots, "order")
     order_id = page.url.rsplit("/", 1)[1]
+    page.get_by_text("Synthetic dataset 1: 5 objects").click()
+    expect(page.get_by_role("cell", name="AVAILABLE")).to_have_count(10)
     with page.expect_download() as waiting:
         page.get_by_role("link", name="Download zip").click()
     zipped = waiting.value.path().read_bytes()
@@ -79,6 +84,30 @@ def journey(page, base, user_token, shots):
     expect(page.get_by_role("link", name=label)).to_be_visible()
     shot(page, shots, "orders")
     return len(names)
+
+
+def files_cell(page):
+    row = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name="Synthetic dataset 1"))
+    return row.get_by_role("cell").nth(1)
+
+
+def basket_tools(page):
+    """A file filter recounts the selection and goes again; a list of providerIds adds its objects."""
+    expect(files_cell(page)).to_have_text("10")
+    page.get_by_text("Synthetic dataset 1: selections and file filter").click()
+    expect(page.get_by_role("button", name=re.compile("^Remove the selection of "))).to_have_count(1)
+    page.get_by_label("RAWDATA").check()
+    page.get_by_role("button", name="Apply filter").click()
+    expect(files_cell(page)).to_have_text("5")
+    page.get_by_text("Synthetic dataset 1: selections and file filter").click()
+    page.get_by_role("button", name="Remove filter").click()
+    expect(files_cell(page)).to_have_text("10")
+    page.get_by_label("List of providerIds").set_input_files(
+        files=[{"name": "ids.txt", "mimeType": "text/plain", "buffer": b"synthetic-1-0000003\nsynthetic-1-0000004\n"}])
+    page.get_by_role("button", name="Upload list").click()
+    page.get_by_text("Synthetic dataset 1: selections and file filter").click()
+    expect(page.get_by_role("button", name=re.compile("^Remove the selection of "))).to_have_count(2)
+    expect(files_cell(page)).to_have_text("10")
 
 
 def words_not_json(page, base):

@@ -9,6 +9,7 @@ use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
 mod dto;
+mod quicklook;
 
 pub use dto::{DataObjectDto, DatasetDto, SummaryDto};
 
@@ -35,6 +36,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(datasets))
         .routes(routes!(search_objects))
         .routes(routes!(summary))
+        .routes(routes!(quicklook::quicklook))
         .routes(routes!(import).layer(DefaultBodyLimit::disable()))
 }
 

@@ -237,6 +237,16 @@ pub trait CatalogStore: Database {
             .collect())
     }
 
+    /// An object's id and dataset, by its ipId.
+    async fn object_of_ip_id(&self, ip_id: &str) -> Result<Option<(i64, i64)>, StoreError> {
+        Ok(
+            sqlx::query_as("SELECT id, dataset_id FROM data_objects WHERE ip_id = $1")
+                .bind(ip_id)
+                .fetch_optional(self.pool())
+                .await?,
+        )
+    }
+
     async fn files_of(&self, object_ids: &[i64]) -> Result<Vec<FileRow>, StoreError> {
         if object_ids.is_empty() {
             return Ok(Vec::new());

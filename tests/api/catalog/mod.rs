@@ -7,5 +7,6 @@ mod garbled;
 mod harvest;
 mod import;
 mod query;
+mod quicklook;
 mod resources;
 mod totals;
