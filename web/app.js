@@ -371,17 +371,22 @@ function progress(order) {
   return h("progress", { max: 100, value: order.percentCompleted, "aria-label": "Progress" }, `${order.percentCompleted} %`);
 }
 
-async function ordersPage() {
+async function ordersPage(params) {
+  const number = Number(params.get("page") ?? 0);
   const list = h("tbody");
+  const paging = h("div");
   page(h("h1", {}, "Orders"), h("table", {},
-    h("thead", {}, h("tr", {}, ["Order", "Status", "Progress", "Available", "Expires"].map((c) => h("th", { scope: "col" }, c)))), list));
+    h("thead", {}, h("tr", {}, ["Order", "Status", "Progress", "Available", "Expires"].map((c) => h("th", { scope: "col" }, c)))), list), paging);
   const refresh = async () => {
-    const body = await api(`/user/orders?size=${PAGE_SIZE}`);
+    const body = await api(`/user/orders?page=${number}&size=${PAGE_SIZE}`);
     list.replaceChildren(...body.content.map(({ content: o }) => h("tr", {},
       h("th", { scope: "row" }, h("a", { href: `#/orders/${o.id}` }, o.label || `Order ${o.id}`)),
       h("td", {}, o.status, o.waitingForUser ? " (waiting for you)" : ""),
       h("td", {}, progress(o)), h("td", {}, o.availableFilesCount),
       h("td", {}, o.expirationDate ? new Date(o.expirationDate).toLocaleString() : ""))));
+    if (body.metadata.totalPages > 1 && !paging.hasChildNodes()) {
+      paging.append(pager(body.metadata, (n) => { location.hash = `#/orders?page=${n}`; }));
+    }
   };
   poll(refresh);
 }
@@ -613,7 +618,7 @@ async function route() {
   const order = path.match(/^\/orders\/(\d+)$/);
   if (order) return orderPage(order[1]);
   if (path === "/basket") return basketPage();
-  if (path === "/orders") return ordersPage();
+  if (path === "/orders") return ordersPage(params);
   if (path === "/admin" && EXPLOIT_ROLES.includes(role())) return adminPage();
   return catalogPage(params);
 }

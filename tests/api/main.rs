@@ -23,3 +23,4 @@ pub mod orders;
 mod process;
 mod snapshot;
 mod storage_s3;
+mod web;

@@ -83,6 +83,11 @@ def journey(page, base, user_token, shots):
     page.get_by_role("link", name="Orders").click()
     expect(page.get_by_role("link", name=label)).to_be_visible()
     shot(page, shots, "orders")
+    # Live, without hammering: at most one request for the list every 2 s.
+    asked = []
+    page.on("request", lambda request: asked.append(request.url) if "/user/orders?" in request.url else None)
+    page.wait_for_timeout(6_500)
+    assert 2 <= len(asked) <= 4, f"{len(asked)} requests for the order list in 6.5 s"
     return len(names)
 
 
@@ -174,6 +179,14 @@ def admin(browser, base, shots):
     page.close()
 
 
+def api_reference(page, base):
+    """/docs renders the API from /openapi.json."""
+    page.goto(base + "/docs")
+    # Playwright's locators reach into RapiDoc's (open) shadow root.
+    expect(page.get_by_text("A REGARDS-compatible basket and order service").first).to_be_visible(timeout=20_000)
+    expect(page.get_by_text("A page of the data objects matching a Lucene query").first).to_be_attached()
+
+
 def shot(page, folder, name, full_page=True):
     if folder:
         page.screenshot(path=f"{folder}/{name}.png", full_page=full_page)
@@ -187,12 +200,18 @@ def main():
     args = parser.parse_args()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1200, "height": 900}, accept_downloads=True)
+        context = browser.new_context(viewport={"width": 1200, "height": 900}, accept_downloads=True)
+        # Nothing is fetched from another host (no CDN, no fonts): every request goes to the service.
+        elsewhere = []
+        context.on("request", lambda r: elsewhere.append(r.url) if not r.url.startswith((args.base, "blob:", "data:")) else None)
+        page = context.new_page()
         zipped = journey(page, args.base, args.user_token, args.screenshots)
         words_not_json(page, args.base)
         pasted_token_and_keyboard(page, args.base, args.user_token)
         narrow(browser, args.base, args.screenshots)
         admin(browser, args.base, args.screenshots)
+        api_reference(page, args.base)
+        assert not elsewhere, f"requests to other hosts: {elsewhere[:5]}"
         browser.close()
     print(f"browser journey passed: {zipped} files zipped through the page")
 
