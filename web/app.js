@@ -176,20 +176,25 @@ async function catalogPage(params) {
   const datasets = h("select", { id: "dataset" }, h("option", { value: "" }, "Any dataset"));
   const from = h("input", { id: "from", type: "date" });
   const to = h("input", { id: "to", type: "date" });
+  const property = h("input", { id: "property", type: "text", placeholder: "e.g. platform" });
+  const value = h("input", { id: "value", type: "text", placeholder: "e.g. SENTINEL* or [0 TO 20]" });
+  const counts = h("div");
   const results = h("div", { class: "results" });
   const total = h("p", { id: "total", role: "status", "aria-live": "polite" });
   const search = (q, n = 0) => { location.hash = `#/catalog?q=${encodeURIComponent(q)}&page=${n}`; };
   const form = h(
     "form",
-    { role: "search", onsubmit: (event) => { event.preventDefault(); search(withHelpers(field.value, datasets.value, from.value, to.value)); } },
+    { role: "search", onsubmit: (event) => { event.preventDefault(); search(withHelpers(field.value, datasets.value, from.value, to.value, [property.value, value.value])); } },
     h("label", { for: "query" }, "Query"), field,
     h("details", {}, h("summary", {}, "Helpers"),
       h("label", { for: "dataset" }, "Dataset"), datasets,
       h("label", { for: "from" }, "Created from"), from,
-      h("label", { for: "to" }, "Created until"), to),
+      h("label", { for: "to" }, "Created until"), to,
+      h("label", { for: "property" }, "Property"), property,
+      h("label", { for: "value" }, "Value"), value),
     h("button", { type: "submit" }, "Search"),
   );
-  page(h("h1", {}, "Catalog"), form, total, results);
+  page(h("h1", {}, "Catalog"), form, total, counts, results);
   field.focus();
   api("/catalog/datasets?size=1000").then((body) => {
     for (const { content } of body.content) datasets.append(h("option", { value: content.providerId }, `${content.label} (${content.objectsCount})`));
@@ -199,6 +204,12 @@ async function catalogPage(params) {
     const body = await api(`/catalog/search?q=${encodeURIComponent(query)}&page=${number}&size=${PAGE_SIZE}`);
     const count = body.metadata.totalElements;
     total.textContent = `${count} result${count === 1 ? "" : "s"}`;
+    api(`/catalog/summary?q=${encodeURIComponent(query)}`).then(({ content }) => counts.replaceChildren(
+      h("table", {}, h("caption", {}, "Per dataset"),
+        h("thead", {}, h("tr", {}, ["Dataset", "Objects", "Files", "Size"].map((c) => h("th", { scope: "col" }, c)))),
+        h("tbody", {}, content.datasets.map((d) => h("tr", {},
+          h("th", { scope: "row" }, d.datasetLabel), h("td", {}, d.objectsCount), h("td", {}, d.filesCount), h("td", {}, bytes(d.filesSize)))))),
+    )).catch(showError);
     results.append(
       h("button", { type: "button", onclick: () => addToBasket({ selectAllOpenSearchRequest: query }) }, "Add to basket"),
       h("ol", { start: number * PAGE_SIZE + 1 }, body.content.map(({ content }) => objectItem(content))),
@@ -210,9 +221,10 @@ async function catalogPage(params) {
 }
 
 /** The query with the helpers' conditions ANDed. */
-function withHelpers(query, dataset, from, to) {
+function withHelpers(query, dataset, from, to, [property, value]) {
   const parts = query.trim() ? [`(${query.trim()})`] : [];
   if (dataset) parts.push(`dataset:${dataset}`);
+  if (property.trim() && value.trim()) parts.push(`${property.trim()}:${value.trim()}`);
   if (from || to) parts.push(`creationDate:[${from ? `${from}T00:00:00.000Z` : "*"} TO ${to ? `${to}T23:59:59.999Z` : "*"}]`);
   return parts.join(" AND ");
 }

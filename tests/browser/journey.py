@@ -50,6 +50,8 @@ def journey(page, base, user_token, shots):
     expect(page.get_by_role("link", name="Admin")).to_have_count(0)
     search(page, "dataset:synthetic-1 AND index:[0 TO 4]")
     expect(page.get_by_role("status")).to_have_text("5 results")
+    counts = page.get_by_role("table", name="Per dataset")
+    expect(counts.get_by_role("row").filter(has_text="Synthetic dataset 1")).to_contain_text("5")
     # Quicklooks come through the API with the user's token (those kept online).
     expect(page.get_by_role("img", name=re.compile("^Quicklook of ")).first).to_be_visible()
     shot(page, shots, "catalog")
@@ -113,6 +115,19 @@ def basket_tools(page):
     page.get_by_text("Synthetic dataset 1: selections and file filter").click()
     expect(page.get_by_role("button", name=re.compile("^Remove the selection of "))).to_have_count(2)
     expect(files_cell(page)).to_have_text("10")
+
+
+def helpers(page):
+    """The helpers AND their conditions to the query: a dataset and a property."""
+    page.get_by_role("link", name="Catalog").click()
+    page.get_by_label("Query").fill("index:[0 TO 9]")
+    page.get_by_text("Helpers").click()
+    page.get_by_label("Dataset", exact=True).select_option("synthetic-2")
+    page.get_by_label("Property").fill("index")
+    page.get_by_label("Value").fill("[0 TO 2]")
+    page.get_by_role("button", name="Search").click()
+    expect(page.get_by_role("status")).to_have_text("3 results")
+    expect(page.get_by_label("Query")).to_have_value("(index:[0 TO 9]) AND dataset:synthetic-2 AND index:[0 TO 2]")
 
 
 def words_not_json(page, base):
@@ -206,6 +221,7 @@ def main():
         context.on("request", lambda r: elsewhere.append(r.url) if not r.url.startswith((args.base, "blob:", "data:")) else None)
         page = context.new_page()
         zipped = journey(page, args.base, args.user_token, args.screenshots)
+        helpers(page)
         words_not_json(page, args.base)
         pasted_token_and_keyboard(page, args.base, args.user_token)
         narrow(browser, args.base, args.screenshots)
