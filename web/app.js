@@ -427,7 +427,10 @@ async function orderPage(id) {
   const actions = h("div", { class: "actions" });
   const links = h("p", { class: "links" });
   const tasks = h("div");
-  page(h("h1", {}, `Order ${id}`), status, bar, actions, links, tasks);
+  const subOrders = h("tbody");
+  const subOrdersBox = h("details", {}, h("summary", {}, "Sub-orders"),
+    h("table", {}, h("thead", {}, h("tr", {}, ["Sub-order", "State", "Files", "Size", "Available", "Pending"].map((c) => h("th", { scope: "col" }, c)))), subOrders));
+  page(h("h1", {}, `Order ${id}`), status, bar, actions, links, tasks, subOrdersBox);
   let publicLinks = null;
   let shownActions = "";
   const refresh = async () => {
@@ -449,10 +452,18 @@ async function orderPage(id) {
         h("label", { for: "share" }, "Link to share"), h("input", { id: "share", readonly: true, value: publicLinks.metalink }),
       );
     }
+    if (subOrdersBox.open) {
+      const body = await api(`/orders/${id}/filesTasks?size=100`);
+      subOrders.replaceChildren(...body.content.map(({ content: t }) => h("tr", {},
+        h("th", { scope: "row" }, `${t.id}${t.storage ? ` (${t.storage})` : " (external)"}`),
+        h("td", {}, t.state, t.waitingForUser ? " (waiting for you)" : ""), h("td", {}, t.filesCount),
+        h("td", {}, bytes(t.filesSize)), h("td", {}, t.availableFilesCount), h("td", {}, t.pendingFilesCount))));
+    }
     if (!tasks.hasChildNodes()) {
       tasks.replaceChildren(...order.datasetTasks.map((task) => taskFiles(order, task, () => publicLinks)));
     }
   };
+  subOrdersBox.addEventListener("toggle", () => { if (subOrdersBox.open) refresh().catch(showError); });
   poll(refresh);
 }
 

@@ -20,6 +20,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(available_files))
         .routes(routes!(sub_order_available_files))
         .routes(routes!(dataset_task_files))
+        .routes(routes!(sub_orders))
 }
 
 /// REGARDS `OrderDataFileDTO`.
@@ -209,4 +210,65 @@ async fn dataset_task_files(
         Resource::new(dto, vec![link])
     })
     .await
+}
+
+/// A sub-order (REGARDS' FilesTask): files made available together, from one storage.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FilesTaskDto {
+    id: i64,
+    dataset_task_id: i64,
+    /// The storage its files come from; none for external files.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    storage: Option<String>,
+    /// OPEN, WAITING, RUNNING, DONE or CANCELLED.
+    state: String,
+    files_count: i64,
+    files_size: i64,
+    pending_files_count: i64,
+    available_files_count: i64,
+    waiting_for_user: bool,
+}
+
+#[utoipa::path(
+    get, path = "/orders/{orderId}/filesTasks", tag = "downloads", security(("bearer" = ["REGISTERED_USER"])),
+    description = "The sub-orders of an order, by id, with their state and counts. Owner or admin.",
+    params(("orderId" = i64, Path), PageParams),
+    responses(
+        (status = OK, body = Page<FilesTaskDto>),
+        (status = BAD_REQUEST, body = ErrorBody), (status = UNAUTHORIZED, body = ErrorBody),
+        (status = FORBIDDEN, body = ErrorBody), (status = NOT_FOUND, body = ErrorBody),
+    )
+)]
+async fn sub_orders(
+    State(state): State<AppState>,
+    RegisteredUser(caller): RegisteredUser,
+    Path(id): Path<i64>,
+    Query(params): Query<PageParams>,
+) -> Result<axum::Json<Page<FilesTaskDto>>, AppError> {
+    let request = params.resolve(state.config.orders.page_size)?;
+    let order = download::order_for(&state, &Requester::Bearer(caller), id).await?;
+    let (rows, total) = state
+        .store
+        .sub_orders_page(order.id, request.offset(), request.limit())
+        .await?;
+    let items = rows
+        .into_iter()
+        .map(|row| {
+            let dto = FilesTaskDto {
+                id: row.id,
+                dataset_task_id: row.dataset_task_id,
+                waiting_for_user: row.waiting_for_user(),
+                storage: row.storage,
+                state: row.state.as_str().to_owned(),
+                files_count: row.files_count,
+                files_size: row.bytes,
+                pending_files_count: row.pending_files,
+                available_files_count: row.available_files,
+            };
+            Resource::new(dto, vec![])
+        })
+        .collect();
+    let base = format!("{}/orders/{id}/filesTasks", state.public_url);
+    Ok(axum::Json(Page::new(items, request, total as u64, &base)))
 }

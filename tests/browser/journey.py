@@ -71,6 +71,8 @@ def journey(page, base, user_token, shots):
     order_id = page.url.rsplit("/", 1)[1]
     page.get_by_text("Synthetic dataset 1: 5 objects").click()
     expect(page.get_by_role("cell", name="AVAILABLE")).to_have_count(10)
+    page.get_by_text("Sub-orders", exact=True).click()
+    expect(page.get_by_role("cell", name=re.compile("^DONE"))).not_to_have_count(0)
     with page.expect_download() as waiting:
         page.get_by_role("link", name="Download zip").click()
     zipped = waiting.value.path().read_bytes()

@@ -40,6 +40,30 @@ pub trait OrderStore: Database {
         subs::files_page(&mut conn, order_id, filter, offset, limit).await
     }
 
+    /// A page of an order's sub-orders by id, and how many it has.
+    async fn sub_orders_page(
+        &self,
+        order_id: i64,
+        offset: u64,
+        limit: u64,
+    ) -> Result<(Vec<subs::SubOrderRow>, i64), StoreError> {
+        let sql = format!(
+            "SELECT {} FROM sub_orders WHERE order_id = $1 ORDER BY id LIMIT $2 OFFSET $3",
+            subs::SUB_ORDER_COLUMNS
+        );
+        let rows = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(order_id)
+            .bind(limit as i64)
+            .bind(offset as i64)
+            .fetch_all(self.pool())
+            .await?;
+        let total = sqlx::query_scalar("SELECT COUNT(*) FROM sub_orders WHERE order_id = $1")
+            .bind(order_id)
+            .fetch_one(self.pool())
+            .await?;
+        Ok((rows, total))
+    }
+
     /// The next files of an order for a zip or a metalink.
     async fn files_after(
         &self,
